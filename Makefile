@@ -1,0 +1,41 @@
+# Backend Resource Console: `make run` serves the console, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint migrate demo bench screenshots clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo-data --if-empty
+
+run: demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
+
+screenshots: $(VENV)/.installed
+	$(BIN)/pytest tests/browser -k screenshot
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

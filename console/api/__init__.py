@@ -1,0 +1,5 @@
+"""The JSON API for agents and scripts, wire-compatible with Waldur's paths."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")

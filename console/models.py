@@ -1,0 +1,308 @@
+"""Database models: users and tokens, the catalogue, backend resources and what imports create."""
+
+import hashlib
+import secrets
+import uuid as uuid_module
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator, Uuid
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from console.extensions import db
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+ROLE_OFFERING_MANAGER = "OFFERING.MANAGER"
+ROLE_CUSTOMER_OWNER = "CUSTOMER.OWNER"
+ROLES = (ROLE_OFFERING_MANAGER, ROLE_CUSTOMER_OWNER)
+
+RESOURCE_STATE_OK = "OK"
+ORDER_TYPE_CREATE = "Create"
+ORDER_STATE_DONE = "done"
+OFFERING_STATES = ("Draft", "Active", "Paused", "Archived", "Unavailable")
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # SQLite keeps text: store naive UTC so that string comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def new_uuid() -> uuid_module.UUID:
+    """Return a random UUID for a new row."""
+    return uuid_module.uuid4()
+
+
+class User(UserMixin, db.Model):
+    """A person or agent account: staff, support, or a plain user holding offering roles."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    is_support: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    role_grants: Mapped[list["RoleGrant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether the password matches the stored hash."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def can_use_console(self) -> bool:
+        """Staff and support may use the web console."""
+        return self.is_active and (self.is_staff or self.is_support)
+
+
+def hash_token_key(key: str) -> str:
+    """Return the SHA-256 hex digest under which a token key is stored."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """An API token; only the hash of its key is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user: User) -> tuple["ApiToken", str]:
+        """Create a token for the user and return it with its clear key (shown once)."""
+        key = secrets.token_hex(20)
+        return cls(user=user, key_hash=hash_token_key(key)), key
+
+
+class Customer(db.Model):
+    """An organisation: consumer of projects, or provider of offerings."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(150), index=True)
+    slug: Mapped[str] = mapped_column(String(150), default="", index=True)
+
+    projects: Mapped[list["Project"]] = relationship(back_populates="customer")
+    offerings: Mapped[list["Offering"]] = relationship(back_populates="customer")
+
+
+class Project(db.Model):
+    """A consumer project that resources belong to."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(500), index=True)
+    slug: Mapped[str] = mapped_column(String(150), default="", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="projects")
+
+
+class Offering(db.Model):
+    """A marketplace offering of a provider (the provider is its customer)."""
+
+    __tablename__ = "offerings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(150), index=True)
+    slug: Mapped[str] = mapped_column(String(150), default="", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[str] = mapped_column(String(100), default="Marketplace.Basic")
+    shared: Mapped[bool] = mapped_column(default=True)
+    billable: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[str] = mapped_column(String(20), default="Active")
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="offerings")
+    plans: Mapped[list["Plan"]] = relationship(
+        back_populates="offering", order_by="Plan.name, Plan.id"
+    )
+
+
+class Plan(db.Model):
+    """A price plan of an offering."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(150))
+    unit: Mapped[str] = mapped_column(String(30), default="month")
+    description: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(default=False)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+
+    offering: Mapped[Offering] = relationship(back_populates="plans")
+
+
+class RoleGrant(db.Model):
+    """A role of a user on an offering (OFFERING.MANAGER) or a customer (CUSTOMER.OWNER)."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "offering_id", "customer_id", name="uq_role_grant"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(50))
+    offering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_grants")
+    offering: Mapped[Offering | None] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+
+
+class BackendResource(db.Model):
+    """A resource an agent found on its backend and reported for import."""
+
+    __tablename__ = "backend_resources"
+    __table_args__ = (
+        Index("ix_backend_resources_offering_created", "offering_id", "created"),
+        Index("ix_backend_resources_project_created", "project_id", "created"),
+        Index("ix_backend_resources_offering_backend_id", "offering_id", "backend_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(150), index=True)
+    backend_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    backend_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    modified: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+
+    offering: Mapped[Offering] = relationship()
+    project: Mapped[Project] = relationship()
+
+
+class MarketplaceResource(db.Model):
+    """A marketplace resource; imports create them in state OK."""
+
+    __tablename__ = "marketplace_resources"
+    __table_args__ = (
+        # At most one OK resource per backend id in an offering: the database itself refuses
+        # a second import even if two requests race past the service's check.
+        Index(
+            "uq_marketplace_resources_offering_backend_id_ok",
+            "offering_id",
+            "backend_id",
+            unique=True,
+            sqlite_where=text("state = 'OK'"),
+            postgresql_where=text("state = 'OK'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(150), index=True)
+    slug: Mapped[str] = mapped_column(String(150), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default=RESOURCE_STATE_OK)
+    backend_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    backend_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_sync: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offering: Mapped[Offering] = relationship()
+    project: Mapped[Project] = relationship()
+    plan: Mapped[Plan | None] = relationship()
+    orders: Mapped[list["Order"]] = relationship(back_populates="resource", order_by="Order.id")
+
+
+class Order(db.Model):
+    """A marketplace order; an import records a CREATE order already in state done."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    type: Mapped[str] = mapped_column(String(20), default=ORDER_TYPE_CREATE)
+    state: Mapped[str] = mapped_column(String(20), default=ORDER_STATE_DONE)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("marketplace_resources.id"), index=True)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    consumer_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    provider_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consumer_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    resource: Mapped[MarketplaceResource] = relationship(back_populates="orders")
+    offering: Mapped[Offering] = relationship()
+    project: Mapped[Project] = relationship()
+    plan: Mapped[Plan | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    consumer_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[consumer_reviewed_by_id])
+    provider_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[provider_reviewed_by_id])

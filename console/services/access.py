@@ -1,0 +1,95 @@
+"""Who may see and manage which backend resources (spec sections 3 and 13)."""
+
+from sqlalchemy import and_, false, or_, select, true
+
+from console.models import (
+    ROLE_CUSTOMER_OWNER,
+    ROLE_OFFERING_MANAGER,
+    BackendResource,
+    MarketplaceResource,
+    Offering,
+    RoleGrant,
+    User,
+)
+
+
+def _managed_offering_ids(user: User):
+    """Return a subquery of the ids of offerings the user manages through an active role."""
+    offering_roles = select(RoleGrant.offering_id).where(
+        RoleGrant.user_id == user.id,
+        RoleGrant.is_active.is_(True),
+        RoleGrant.role == ROLE_OFFERING_MANAGER,
+        RoleGrant.offering_id.is_not(None),
+    )
+    owned_customers = select(RoleGrant.customer_id).where(
+        RoleGrant.user_id == user.id,
+        RoleGrant.is_active.is_(True),
+        RoleGrant.role == ROLE_CUSTOMER_OWNER,
+        RoleGrant.customer_id.is_not(None),
+    )
+    return select(Offering.id).where(
+        or_(Offering.id.in_(offering_roles), Offering.customer_id.in_(owned_customers))
+    )
+
+
+def sees_everything(user: User | None) -> bool:
+    """Staff and support read every record."""
+    return bool(user and user.is_active and (user.is_staff or user.is_support))
+
+
+def offering_scope_clause(user: User | None, offering_id_column):
+    """Return a WHERE clause limiting rows to offerings the user may see."""
+    if sees_everything(user):
+        return true()
+    if user is None or not user.is_active:
+        return false()
+    return offering_id_column.in_(_managed_offering_ids(user))
+
+
+def visible_backend_resources_clause(user: User | None):
+    """Return a WHERE clause for the backend resources the user may see."""
+    return offering_scope_clause(user, BackendResource.offering_id)
+
+
+def visible_marketplace_resources_clause(user: User | None):
+    """Return a WHERE clause for the marketplace resources the user may see."""
+    return offering_scope_clause(user, MarketplaceResource.offering_id)
+
+
+def has_any_offering_role(session, user: User | None) -> bool:
+    """Tell whether the user holds an active role on some offering or provider."""
+    if user is None:
+        return False
+    return session.scalar(
+        select(RoleGrant.id).where(RoleGrant.user_id == user.id, RoleGrant.is_active.is_(True))
+    ) is not None
+
+
+def can_manage_offering(session, user: User | None, offering: Offering) -> bool:
+    """Tell whether the user may create and delete backend resources of the offering."""
+    if user is None or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    grant = session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.is_active.is_(True),
+            or_(
+                and_(
+                    RoleGrant.role == ROLE_OFFERING_MANAGER,
+                    RoleGrant.offering_id == offering.id,
+                ),
+                and_(
+                    RoleGrant.role == ROLE_CUSTOMER_OWNER,
+                    RoleGrant.customer_id == offering.customer_id,
+                ),
+            ),
+        )
+    )
+    return grant is not None
+
+
+def can_import(user: User | None) -> bool:
+    """Only staff import backend resources."""
+    return bool(user and user.is_active and user.is_staff)

@@ -1,0 +1,175 @@
+"""Importing a backend resource into the marketplace (spec section 7)."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from console.identifiers import parse_uuid
+from console.models import (
+    ORDER_STATE_DONE,
+    ORDER_TYPE_CREATE,
+    RESOURCE_STATE_OK,
+    BackendResource,
+    MarketplaceResource,
+    Offering,
+    Order,
+    Plan,
+    User,
+    utcnow,
+)
+from console.services import DomainError, NotFound, PermissionDenied, ValidationFailed
+from console.services.access import can_import
+
+BACKEND_RESOURCE_GONE = "No BackendResource matches the given query."
+PLAN_REQUIRED = "Plan is required when importing resources."
+PLAN_NOT_AVAILABLE = "This plan is not available for the selected offering."
+ALREADY_IMPORTED = "Resource has been imported already."
+
+
+class PlanProblem(ValidationFailed):
+    """The chosen plan cannot be used: unknown, missing, archived or of another offering."""
+
+
+class AlreadyImported(ValidationFailed):
+    """The offering already has an OK marketplace resource with this backend id."""
+
+    def __init__(self, existing: MarketplaceResource | None):
+        super().__init__([ALREADY_IMPORTED])
+        self.existing = existing
+
+
+class BackendResourceGone(NotFound):
+    """The report no longer exists: someone imported or deleted it, or it never did."""
+
+    def __init__(self):
+        super().__init__(BACKEND_RESOURCE_GONE)
+
+
+@dataclass
+class ImportResult:
+    """What an import created."""
+
+    resource: MarketplaceResource
+    order: Order
+
+
+def find_plan(session, plan_value) -> Plan | None:
+    """Resolve the plan named in a request; raise PlanProblem for an unknown uuid."""
+    if plan_value is None:
+        return None
+    plan_uuid = parse_uuid(plan_value) if isinstance(plan_value, str) else None
+    plan = None
+    if plan_uuid is not None:
+        plan = session.scalar(select(Plan).where(Plan.uuid == plan_uuid))
+    if plan is None:
+        if isinstance(plan_value, str):
+            raise PlanProblem({"plan": [f"Object with uuid={plan_value} does not exist."]})
+        raise PlanProblem({"plan": ["Invalid value."]})
+    return plan
+
+
+def find_imported_resource(session, offering_id: int, backend_id: str):
+    """Return the OK marketplace resource of the offering with this backend id, if any."""
+    return session.scalar(
+        select(MarketplaceResource).where(
+            MarketplaceResource.offering_id == offering_id,
+            MarketplaceResource.backend_id == backend_id,
+            MarketplaceResource.state == RESOURCE_STATE_OK,
+        )
+    )
+
+
+def check_plan(offering: Offering, plan: Plan | None) -> None:
+    """Refuse a missing plan for a shared offering, and a plan the offering does not offer."""
+    if plan is None:
+        if offering.shared:
+            raise PlanProblem({"plan": PLAN_REQUIRED})
+        return
+    if plan.offering_id != offering.id or plan.archived:
+        raise PlanProblem({"plan": [PLAN_NOT_AVAILABLE]})
+
+
+def import_backend_resource(session, *, backend_resource_uuid, plan_value, user: User):
+    """Turn a backend resource into an OK marketplace resource plus a done CREATE order.
+
+    One transaction: the resource, the order and the deletion of the report are committed
+    together or not at all. Concurrent imports of one report are serialised by row locks on
+    PostgreSQL; the loser finds the report gone. Raises DomainError subclasses.
+    """
+    if not can_import(user):
+        raise PermissionDenied()
+    try:
+        plan = find_plan(session, plan_value)
+        resource_uuid = parse_uuid(str(backend_resource_uuid))
+        if resource_uuid is None:
+            raise BackendResourceGone()
+        backend_resource = session.scalar(
+            select(BackendResource)
+            .where(BackendResource.uuid == resource_uuid)
+            .with_for_update(of=BackendResource)
+        )
+        if backend_resource is None:
+            raise BackendResourceGone()
+        offering = session.scalar(
+            select(Offering).where(Offering.id == backend_resource.offering_id).with_for_update()
+        )
+        check_plan(offering, plan)
+        existing = find_imported_resource(session, offering.id, backend_resource.backend_id)
+        if existing is not None:
+            raise AlreadyImported(existing)
+        result = _create_records(session, backend_resource, offering, plan, user)
+        session.delete(backend_resource)
+        session.commit()
+    except DomainError:
+        session.rollback()
+        raise
+    except IntegrityError:
+        # A concurrent import of the same backend id won the race on the unique index.
+        session.rollback()
+        raise AlreadyImported(None) from None
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _create_records(session, backend_resource, offering, plan, user) -> ImportResult:
+    """Add the marketplace resource and its fake done order to the session."""
+    now = utcnow()
+    metadata = backend_resource.backend_metadata
+    limits = metadata.get("limits", {}) if isinstance(metadata, dict) else {}
+    if not isinstance(limits, dict):
+        limits = {}
+    resource = MarketplaceResource(
+        name=backend_resource.name,
+        backend_id=backend_resource.backend_id,
+        state=RESOURCE_STATE_OK,
+        offering=offering,
+        project_id=backend_resource.project_id,
+        plan=plan,
+        limits=dict(limits),
+        attributes={},
+        backend_metadata={},
+        created=now,
+        modified=now,
+        last_sync=now,
+    )
+    order = Order(
+        type=ORDER_TYPE_CREATE,
+        state=ORDER_STATE_DONE,
+        resource=resource,
+        offering=offering,
+        project_id=backend_resource.project_id,
+        limits=dict(limits),
+        created_by=user,
+        consumer_reviewed_by=user,
+        provider_reviewed_by=user,
+        consumer_reviewed_at=now,
+        provider_reviewed_at=now,
+        created=now,
+        modified=now,
+    )
+    session.add_all([resource, order])
+    session.flush()
+    return ImportResult(resource=resource, order=order)

@@ -1,0 +1,273 @@
+"""The one query builder behind the JSON list and the HTML table of backend resources."""
+
+import math
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, contains_eager
+
+from console.identifiers import parse_uuid
+from console.models import BackendResource, Customer, Offering, Project
+from console.services import NotFound, ValidationFailed
+from console.services.access import visible_backend_resources_clause
+
+DEFAULT_ORDERING = "-created"
+# Sort key name -> column; the allow-list of the `o` parameter.
+ORDERING_COLUMNS = {
+    "created": BackendResource.created,
+    "modified": BackendResource.modified,
+    "name": BackendResource.name,
+    "backend_id": BackendResource.backend_id,
+    "project_name": Project.name,
+    "offering_name": Offering.name,
+}
+ORDERING_CHOICES = tuple(
+    choice for key in ORDERING_COLUMNS for choice in (key, f"-{key}")
+)
+PAGE_SIZE_CHOICES = (10, 25, 50, 100)
+# The offering's provider is a customer too: joined under its own name.
+Provider = aliased(Customer, name="provider")
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """Validated filters, ordering and paging of a backend resource list."""
+
+    name: str | None = None
+    name_exact: str | None = None
+    backend_id: str | None = None
+    offering_uuid: uuid.UUID | None = None
+    project_uuid: uuid.UUID | None = None
+    customer_uuid: uuid.UUID | None = None
+    q: str | None = None
+    created: datetime | None = None
+    created_before: datetime | None = None
+    modified: datetime | None = None
+    modified_before: datetime | None = None
+    ordering: tuple[str, ...] = (DEFAULT_ORDERING,)
+    page: str = "1"
+    page_size: int = 10
+    raw: dict = field(default_factory=dict, compare=False)
+
+    def with_changes(self, **changes) -> "ListParams":
+        """Return a copy with some values changed."""
+        return replace(self, **changes)
+
+
+def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
+    """Parse an ISO 8601 date or date-time into an aware UTC datetime.
+
+    A plain date means the start of that day, or its end for the `_before` filters, so that
+    "created before 2025-01-31" includes the whole of that day.
+    """
+    text = value.strip()
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        moment = datetime.combine(day, time.min, tzinfo=UTC)
+        return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _last(args, key: str) -> str | None:
+    """Return the last value given for a query parameter, as Django's widgets read it."""
+    values = args.getlist(key) if hasattr(args, "getlist") else [args[key]] if key in args else []
+    return values[-1] if values else None
+
+
+def parse_list_params(
+    args, *, default_page_size: int = 10, max_page_size: int = 300, console: bool = False
+) -> ListParams:
+    """Validate list query parameters; raise ValidationFailed with DRF-style field errors.
+
+    `console` adds the console's own parameters (`q`, `customer_uuid`); the API ignores them,
+    as it ignores every unknown parameter.
+    """
+    errors: dict[str, list[str]] = {}
+    values: dict = {}
+
+    text_keys = ["name", "name_exact", "backend_id"] + (["q"] if console else [])
+    for key in text_keys:
+        value = _last(args, key)
+        if value not in (None, ""):
+            values[key] = value.strip() if key == "q" else value
+
+    uuid_keys = ["offering_uuid", "project_uuid"] + (["customer_uuid"] if console else [])
+    for key in uuid_keys:
+        value = _last(args, key)
+        if value in (None, ""):
+            continue
+        parsed = parse_uuid(value)
+        if parsed is None:
+            errors[key] = ["Enter a valid UUID."]
+        else:
+            values[key] = parsed
+
+    for key in ("created", "created_before", "modified", "modified_before"):
+        value = _last(args, key)
+        if value in (None, ""):
+            continue
+        try:
+            values[key] = parse_datetime(value, end_of_day=key.endswith("_before"))
+        except ValueError:
+            errors[key] = ["Enter a valid date/time."]
+
+    ordering_value = _last(args, "o")
+    if ordering_value not in (None, ""):
+        keys = tuple(part.strip() for part in ordering_value.split(",") if part.strip())
+        invalid = [key for key in keys if key not in ORDERING_CHOICES]
+        if invalid:
+            errors["o"] = [
+                f"Select a valid choice. {invalid[0]} is not one of the available choices."
+            ]
+        elif keys:
+            values["ordering"] = keys
+
+    if errors:
+        raise ValidationFailed(errors)
+
+    page_size = default_page_size
+    raw_page_size = _last(args, "page_size")
+    if raw_page_size:
+        try:
+            requested = int(raw_page_size)
+        except ValueError:
+            requested = 0
+        if requested > 0:
+            page_size = min(requested, max_page_size)
+    values["page_size"] = page_size
+    values["page"] = _last(args, "page") or "1"
+    values["raw"] = {key: args.getlist(key) for key in args} if hasattr(args, "getlist") else {}
+    return ListParams(**values)
+
+
+def backend_resources_select(params: ListParams, user):
+    """Return a select() of the backend resources the user may see, filtered and ordered."""
+    statement = (
+        select(BackendResource)
+        .join(BackendResource.project)
+        .join(Project.customer)
+        .join(BackendResource.offering)
+        .join(Offering.customer.of_type(Provider))
+        .options(
+            contains_eager(BackendResource.project).contains_eager(Project.customer),
+            contains_eager(BackendResource.offering).contains_eager(
+                Offering.customer.of_type(Provider)
+            ),
+        )
+        .where(visible_backend_resources_clause(user))
+    )
+    statement = statement.where(*filter_clauses(params))
+    return statement.order_by(*ordering_clauses(params.ordering))
+
+
+def filter_clauses(params: ListParams) -> list:
+    """Return the WHERE clauses for the filters that are set."""
+    clauses = []
+    if params.name is not None:
+        clauses.append(BackendResource.name.icontains(params.name, autoescape=True))
+    if params.name_exact is not None:
+        clauses.append(BackendResource.name == params.name_exact)
+    if params.backend_id is not None:
+        clauses.append(BackendResource.backend_id == params.backend_id)
+    if params.q:
+        clauses.append(
+            or_(
+                BackendResource.name.icontains(params.q, autoescape=True),
+                BackendResource.backend_id.icontains(params.q, autoescape=True),
+            )
+        )
+    if params.offering_uuid is not None:
+        clauses.append(Offering.uuid == params.offering_uuid)
+    if params.project_uuid is not None:
+        clauses.append(Project.uuid == params.project_uuid)
+    if params.customer_uuid is not None:
+        clauses.append(Customer.uuid == params.customer_uuid)
+    if params.created is not None:
+        clauses.append(BackendResource.created >= params.created)
+    if params.created_before is not None:
+        clauses.append(BackendResource.created <= params.created_before)
+    if params.modified is not None:
+        clauses.append(BackendResource.modified >= params.modified)
+    if params.modified_before is not None:
+        clauses.append(BackendResource.modified <= params.modified_before)
+    return clauses
+
+
+def ordering_clauses(ordering: tuple[str, ...]) -> list:
+    """Return ORDER BY clauses for sort keys, with the row id as a stable tie-breaker."""
+    clauses = []
+    for key in ordering:
+        column = ORDERING_COLUMNS[key.lstrip("-")]
+        clauses.append(column.desc() if key.startswith("-") else column.asc())
+    last_descending = ordering[-1].startswith("-") if ordering else True
+    clauses.append(BackendResource.id.desc() if last_descending else BackendResource.id.asc())
+    return clauses
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, the total and where it stands."""
+
+    items: list
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages; an empty list still has page 1."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first row shown (0 when there is none)."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        """1-based position of the last row shown."""
+        return (self.number - 1) * self.size + len(self.items)
+
+
+def count_rows(session, statement) -> int:
+    """Count the rows a select() would return."""
+    counted = statement.order_by(None).options().with_only_columns(
+        func.count(BackendResource.id), maintain_column_froms=True
+    )
+    return session.scalar(counted)
+
+
+def paginate(session, statement, page: str, page_size: int) -> Page:
+    """Run a select() for one page: two statements, the count and the rows.
+
+    Raises NotFound("Invalid page.") for a page that is not a positive number within range,
+    as DRF does; `last` names the last page.
+    """
+    total = count_rows(session, statement)
+    pages = max(1, math.ceil(total / page_size))
+    if page == "last":
+        number = pages
+    else:
+        try:
+            number = int(page)
+        except (TypeError, ValueError):
+            raise NotFound("Invalid page.") from None
+    if number < 1 or number > pages:
+        raise NotFound("Invalid page.")
+    rows = session.scalars(statement.limit(page_size).offset((number - 1) * page_size))
+    return Page(items=list(rows.unique()), total=total, number=number, size=page_size)

@@ -1,0 +1,108 @@
+"""What an agent's report of a backend resource may contain, and creating and deleting one."""
+
+from sqlalchemy import select
+
+from console.identifiers import parse_uuid
+from console.models import BackendResource, Offering, Project, User
+from console.services import PermissionDenied, ValidationFailed
+from console.services.access import can_manage_offering
+
+NAME_MAX_LENGTH = 150
+BACKEND_ID_MAX_LENGTH = 255
+REQUIRED = "This field is required."
+NOT_NULL = "This field may not be null."
+NOT_BLANK = "This field may not be blank."
+NOT_A_STRING = "Not a valid string."
+
+
+def _clean_text(data: dict, key: str, errors: dict, *, required: bool, max_length: int,
+                allow_blank: bool) -> str | None:
+    """Validate one text field the way DRF's CharField does (trimmed, typed, bounded)."""
+    if key not in data:
+        if required:
+            errors[key] = [REQUIRED]
+        return None
+    value = data[key]
+    if value is None:
+        errors[key] = [NOT_NULL]
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        errors[key] = [NOT_A_STRING]
+        return None
+    value = str(value).strip()
+    if not value and not allow_blank:
+        errors[key] = [NOT_BLANK]
+        return None
+    if len(value) > max_length:
+        errors[key] = [f"Ensure this field has no more than {max_length} characters."]
+        return None
+    return value
+
+
+def _related(session, model, data: dict, key: str, errors: dict):
+    """Resolve a uuid-keyed relation the way DRF's SlugRelatedField does."""
+    if key not in data:
+        errors[key] = [REQUIRED]
+        return None
+    value = data[key]
+    if value is None:
+        errors[key] = [NOT_NULL]
+        return None
+    if not isinstance(value, str):
+        errors[key] = ["Invalid value."]
+        return None
+    parsed = parse_uuid(value)
+    found = session.scalar(select(model).where(model.uuid == parsed)) if parsed else None
+    if found is None:
+        errors[key] = [f"Object with uuid={value} does not exist."]
+    return found
+
+
+def validate_report(session, data) -> dict:
+    """Return the clean values of a report, or raise ValidationFailed with field errors."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "null"
+        kind = {"dict": "dict", "list": "list", "str": "str", "int": "int"}.get(kind, kind)
+        raise ValidationFailed(
+            {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
+        )
+    errors: dict = {}
+    clean = {
+        "name": _clean_text(data, "name", errors, required=True,
+                            max_length=NAME_MAX_LENGTH, allow_blank=False),
+        "project": _related(session, Project, data, "project", errors),
+        "offering": _related(session, Offering, data, "offering", errors),
+        "backend_id": _clean_text(data, "backend_id", errors, required=False,
+                                  max_length=BACKEND_ID_MAX_LENGTH, allow_blank=True) or "",
+        "backend_metadata": {},
+    }
+    if "backend_metadata" in data:
+        metadata = data["backend_metadata"]
+        if metadata is None:
+            errors["backend_metadata"] = [NOT_NULL]
+        elif not isinstance(metadata, dict):
+            errors["backend_metadata"] = ["Expected a JSON object."]
+        else:
+            clean["backend_metadata"] = metadata
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def create_backend_resource(session, *, data, user: User) -> BackendResource:
+    """Record an agent's report; the user must manage the offering (validation comes first)."""
+    clean = validate_report(session, data)
+    if not can_manage_offering(session, user, clean["offering"]):
+        raise PermissionDenied()
+    backend_resource = BackendResource(**clean)
+    session.add(backend_resource)
+    session.commit()
+    return backend_resource
+
+
+def delete_backend_resource(session, *, backend_resource: BackendResource, user: User) -> None:
+    """Delete a report; staff, or a manager of its offering."""
+    if not can_manage_offering(session, user, backend_resource.offering):
+        raise PermissionDenied()
+    session.delete(backend_resource)
+    session.commit()

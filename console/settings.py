@@ -1,0 +1,64 @@
+"""Settings: defaults, then CONSOLE_* environment variables, then the caller's mapping."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENT_SETTINGS = {
+    "CONSOLE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "CONSOLE_SECRET_KEY": "SECRET_KEY",
+    "CONSOLE_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "CONSOLE_DEFAULT_PAGE_SIZE": "CONSOLE_DEFAULT_PAGE_SIZE",
+    "CONSOLE_MAX_PAGE_SIZE": "CONSOLE_MAX_PAGE_SIZE",
+}
+
+BOOLEAN_SETTINGS = {"SESSION_COOKIE_SECURE"}
+INTEGER_SETTINGS = {"CONSOLE_DEFAULT_PAGE_SIZE", "CONSOLE_MAX_PAGE_SIZE"}
+
+
+def default_settings(instance_path: str) -> dict:
+    """Return the built-in defaults, which need no environment at all."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'console.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "CONSOLE_DEFAULT_PAGE_SIZE": 10,
+        "CONSOLE_MAX_PAGE_SIZE": 300,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def environment_settings(environ=os.environ) -> dict:
+    """Read the CONSOLE_* variables that are set, converted to their setting types."""
+    settings = {}
+    for variable, key in ENVIRONMENT_SETTINGS.items():
+        if variable not in environ:
+            continue
+        value = environ[variable]
+        if key in BOOLEAN_SETTINGS:
+            value = value.strip().lower() in {"1", "true", "yes", "on"}
+        elif key in INTEGER_SETTINGS:
+            value = int(value)
+        settings[key] = value
+    return settings
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the secret key kept in instance/secret_key, creating it on first use."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create exclusively so two processes starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

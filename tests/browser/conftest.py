@@ -1,0 +1,49 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against a live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request, tmp_path):
+    """Browser tests run on one database: a fresh SQLite file (the API suite covers both)."""
+    return f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser page (own cookies) whose relative URLs go to the live server."""
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,251 @@
+"""Shared fixtures: an app per test on a fresh real database, users of each role, a factory.
+
+Every test that uses `app` runs on SQLite (a real file) and, when CONSOLE_TEST_DATABASE_URL names a
+PostgreSQL database, again on PostgreSQL. CI sets that variable; a run with CI set and no
+PostgreSQL fails instead of silently skipping half the suite.
+"""
+
+import itertools
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import event, text
+from werkzeug.serving import make_server
+
+from console import create_app
+from console.extensions import db
+from console.models import (
+    ROLE_CUSTOMER_OWNER,
+    ROLE_OFFERING_MANAGER,
+    ApiToken,
+    BackendResource,
+    Customer,
+    Offering,
+    Plan,
+    Project,
+    RoleGrant,
+    User,
+)
+
+POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    if os.environ.get("CI") and not POSTGRES_URL:
+        raise pytest.UsageError("CI needs CONSOLE_TEST_DATABASE_URL (PostgreSQL) to be set")
+
+
+_postgres_schema_ready = False
+
+
+def _reset_postgres(app) -> None:
+    """Create the schema once per run, then empty every table before each test."""
+    global _postgres_schema_ready
+    with app.app_context():
+        if not _postgres_schema_ready:
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.create_all()
+            _postgres_schema_ready = True
+        names = ", ".join(table.name for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A real database URL: a fresh SQLite file, or the test PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if not POSTGRES_URL:
+        pytest.skip("CONSOLE_TEST_DATABASE_URL is not set")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """An app on a fresh, empty database."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": None,
+        }
+    )
+    if database_url.startswith("postgresql"):
+        _reset_postgres(app)
+    else:
+        with app.app_context():
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A Flask CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that touch the database directly."""
+    with app.app_context():
+        yield
+
+
+class Factory:
+    """Makes catalogue data, users and reports with sensible defaults."""
+
+    def __init__(self):
+        self.counter = itertools.count(1)
+
+    def _n(self) -> int:
+        return next(self.counter)
+
+    def customer(self, **values) -> Customer:
+        n = self._n()
+        values.setdefault("name", f"Customer {n}")
+        values.setdefault("slug", f"customer-{n}")
+        return self._save(Customer(**values))
+
+    def project(self, customer=None, **values) -> Project:
+        n = self._n()
+        values.setdefault("name", f"Project {n}")
+        values.setdefault("slug", f"project-{n}")
+        return self._save(Project(customer=customer or self.customer(), **values))
+
+    def offering(self, customer=None, **values) -> Offering:
+        n = self._n()
+        values.setdefault("name", f"Offering {n}")
+        values.setdefault("slug", f"offering-{n}")
+        values.setdefault("type", "Marketplace.Slurm")
+        values.setdefault("shared", True)
+        return self._save(Offering(customer=customer or self.customer(), **values))
+
+    def plan(self, offering=None, **values) -> Plan:
+        n = self._n()
+        values.setdefault("name", f"Plan {n}")
+        values.setdefault("unit", "month")
+        return self._save(Plan(offering=offering or self.offering(), **values))
+
+    def backend_resource(self, offering=None, project=None, **values) -> BackendResource:
+        n = self._n()
+        values.setdefault("name", f"resource-{n}")
+        values.setdefault("backend_id", f"backend-{n}")
+        values.setdefault("backend_metadata", {"limits": {"cpu": 1000 + n}})
+        return self._save(
+            BackendResource(
+                offering=offering or self.offering(), project=project or self.project(), **values
+            )
+        )
+
+    def user(self, username=None, password=PASSWORD, **values) -> User:
+        user = User(username=username or f"user{self._n()}", **values)
+        user.set_password(password)
+        return self._save(user)
+
+    def token(self, user) -> str:
+        token, key = ApiToken.issue(user)
+        self._save(token)
+        return key
+
+    def grant(self, user, *, offering=None, customer=None) -> RoleGrant:
+        role = ROLE_OFFERING_MANAGER if offering is not None else ROLE_CUSTOMER_OWNER
+        return self._save(RoleGrant(user=user, role=role, offering=offering, customer=customer))
+
+    @staticmethod
+    def _save(obj):
+        db.session.add(obj)
+        db.session.commit()
+        return obj
+
+
+@pytest.fixture
+def factory(ctx):
+    """A factory for catalogue data, users, tokens and reports (inside an app context)."""
+    return Factory()
+
+
+@dataclass
+class Actors:
+    """The people and agents of a small world: one provider offering and its agent."""
+
+    staff: User
+    support: User
+    agent: User
+    outsider: User
+    offering: Offering
+    plan: Plan
+    project: Project
+    tokens: dict
+
+    def headers(self, who: str) -> dict:
+        """Authorization headers for one of the actors by name."""
+        return {"Authorization": f"Token {self.tokens[who]}"}
+
+
+@pytest.fixture
+def actors(factory):
+    """Staff, support, an agent managing one offering, and an outsider, each with a token."""
+    offering = factory.offering(name="HPC SLURM")
+    plan = factory.plan(offering, name="Standard")
+    project = factory.project(name="Climate modelling")
+    people = {
+        "staff": factory.user("staff", is_staff=True),
+        "support": factory.user("support", is_support=True),
+        "agent": factory.user("agent"),
+        "outsider": factory.user("outsider"),
+    }
+    factory.grant(people["agent"], offering=offering)
+    tokens = {name: factory.token(user) for name, user in people.items()}
+    return Actors(offering=offering, plan=plan, project=project, tokens=tokens, **people)
+
+
+@pytest.fixture
+def count_statements(app):
+    """Count the SQL statements run inside a `with count_statements() as counted:` block."""
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counter
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app over real HTTP on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -1,0 +1,5 @@
+"""WSGI entry point: `flask --app wsgi ...` and production servers."""
+
+from console import create_app
+
+app = create_app()
