@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("web", __name__)
+
+from console.web import auth, backend_resources, listing, marketplace  # noqa: E402, F401
