@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator, Uuid
@@ -58,6 +58,14 @@ class UTCDateTime(TypeDecorator):
 def new_uuid() -> uuid_module.UUID:
     """Return a random UUID for a new row."""
     return uuid_module.uuid4()
+
+
+# The trigram indexes below need pg_trgm (shipped with postgresql-contrib).
+event.listen(
+    db.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class User(UserMixin, db.Model):
@@ -218,6 +226,19 @@ class BackendResource(db.Model):
         Index("ix_backend_resources_offering_created", "offering_id", "created"),
         Index("ix_backend_resources_project_created", "project_id", "created"),
         Index("ix_backend_resources_offering_backend_id", "offering_id", "backend_id"),
+        # Trigram indexes serve the case-insensitive "contains" searches on PostgreSQL.
+        Index(
+            "ix_backend_resources_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_backend_resources_backend_id_trgm",
+            "backend_id",
+            postgresql_using="gin",
+            postgresql_ops={"backend_id": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

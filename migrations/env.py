@@ -11,17 +11,12 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
@@ -72,6 +67,11 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def skip_postgresql_only_indexes(obj, name, type_, reflected, compare_to):
+    """Leave PostgreSQL-only indexes (trigram search) out of comparisons on other databases."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -95,6 +95,8 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    if connectable.dialect.name != "postgresql":
+        conf_args["include_object"] = skip_postgresql_only_indexes
 
     with connectable.connect() as connection:
         context.configure(
