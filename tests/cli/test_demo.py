@@ -1,0 +1,166 @@
+"""`flask demo-data`: a realistic catalogue, demo users with tokens, seeded backend resources."""
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from console import create_app
+from console.extensions import db
+from console.models import (
+    ROLE_CUSTOMER_OWNER,
+    ROLE_OFFERING_MANAGER,
+    ApiToken,
+    BackendResource,
+    Customer,
+    Offering,
+    Plan,
+    Project,
+    RoleGrant,
+    User,
+    hash_token_key,
+)
+from tests.cli.conftest import count
+
+
+def tokens_in(output: str) -> dict:
+    """Return the `name token: key` lines of the output as a dict."""
+    return {
+        line.split(" token: ")[0]: line.split(" token: ")[1]
+        for line in output.splitlines()
+        if " token: " in line
+    }
+
+
+def resource_snapshot() -> list:
+    """Return what the seed decides about each backend resource, in a stable order."""
+    rows = db.session.execute(
+        select(
+            BackendResource.uuid, BackendResource.name, BackendResource.backend_id,
+            BackendResource.backend_metadata, Offering.slug, Project.slug,
+        ).join(BackendResource.offering).join(BackendResource.project)
+        .order_by(BackendResource.uuid)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_loads_catalogue_users_and_resources(runner, ctx):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+    assert count(BackendResource) == 200
+    assert count(Customer) >= 6 and count(Project) >= 12 and count(Offering) >= 6
+    assert count(Plan, Plan.archived.is_(True)) == 1
+    shared = {offering.shared for offering in db.session.scalars(select(Offering))}
+    assert shared == {True, False}
+    types = {offering.type for offering in db.session.scalars(select(Offering))}
+    assert {"Marketplace.Slurm", "OpenStack.Tenant", "OpenStack.Instance"} <= types
+    # Resources land on several offerings, with limits in their metadata, over recent weeks.
+    resources = list(db.session.scalars(select(BackendResource)))
+    assert len(Counter(resource.offering_id for resource in resources)) >= 5
+    assert all(isinstance(r.backend_metadata.get("limits"), dict) for r in resources)
+    assert any(r.backend_id.startswith("hpc_") for r in resources)
+    days = {r.created.date() for r in resources}
+    assert len(days) > 20
+    assert all(r.modified >= r.created for r in resources)
+    backend_ids = Counter((r.offering_id, r.backend_id) for r in resources)
+    assert max(backend_ids.values()) == 1
+
+
+def test_demo_users_can_log_in_and_their_tokens_work(runner, ctx):
+    result = runner.invoke(args=["demo-data", "--backend-resources", "5"])
+    users = {user.username: user for user in db.session.scalars(select(User))}
+    assert set(users) == {"staff", "support", "agent"}
+    assert users["staff"].is_staff and users["support"].is_support
+    assert not (users["agent"].is_staff or users["agent"].is_support)
+    assert all(user.check_password("demo") for user in users.values())
+    tokens = tokens_in(result.stdout)
+    assert set(tokens) == {"staff", "support", "agent"}
+    for username, key in tokens.items():
+        token = db.session.scalar(select(ApiToken).where(ApiToken.key_hash == hash_token_key(key)))
+        assert token.user.username == username
+    grants = list(db.session.scalars(select(RoleGrant)))
+    assert {grant.user.username for grant in grants} == {"agent"}
+    roles = Counter(grant.role for grant in grants)
+    assert roles[ROLE_CUSTOMER_OWNER] == 1 and roles[ROLE_OFFERING_MANAGER] >= 2
+    provider = next(g.customer for g in grants if g.role == ROLE_CUSTOMER_OWNER)
+    assert all(
+        g.offering.customer_id == provider.id for g in grants if g.role == ROLE_OFFERING_MANAGER
+    )
+
+
+def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_path):
+    runner.invoke(args=["demo-data", "--backend-resources", "50", "--seed", "7"])
+    first = resource_snapshot()
+    other = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        "SECRET_KEY": "x", "TESTING": True,
+    })
+    with other.app_context():
+        db.create_all()
+        result = other.test_cli_runner().invoke(
+            args=["demo-data", "--backend-resources", "50", "--seed", "7"]
+        )
+        assert result.exit_code == 0, result.output
+        assert resource_snapshot() == first
+        db.session.remove()
+        db.engine.dispose()
+    assert len(first) == 50
+
+
+def test_another_seed_gives_other_resources(runner, ctx):
+    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "1"])
+    first = {row[1] for row in resource_snapshot()}
+    db.session.execute(BackendResource.__table__.delete())
+    db.session.commit()
+    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "2"])
+    assert {row[1] for row in resource_snapshot()} != first
+
+
+def test_if_empty_loads_an_empty_database_and_then_does_nothing(runner, ctx):
+    result = runner.invoke(args=["demo-data", "--if-empty", "--backend-resources", "10"])
+    assert result.exit_code == 0 and count(BackendResource) == 10
+    customers = count(Customer)
+    result = runner.invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0
+    assert f"already has {customers} customers: demo data not loaded" in result.stdout
+    assert " token: " not in result.stdout
+    assert (count(BackendResource), count(Customer), count(ApiToken)) == (10, customers, 3)
+
+
+def test_if_empty_respects_any_existing_customer(runner, factory):
+    factory.customer()
+    result = runner.invoke(args=["demo-data", "--if-empty"])
+    assert "demo data not loaded" in result.stdout
+    assert (count(Customer), count(BackendResource), count(User)) == (1, 0, 0)
+
+
+def test_second_run_reuses_catalogue_and_users_and_adds_resources(runner, ctx):
+    runner.invoke(args=["demo-data", "--backend-resources", "40"])
+    catalogue = (count(Customer), count(Project), count(Offering), count(Plan), count(RoleGrant))
+    staff = db.session.scalar(select(User).where(User.username == "staff"))
+    staff.set_password("changed")
+    db.session.commit()
+    result = runner.invoke(args=["demo-data", "--backend-resources", "40"])
+    assert result.exit_code == 0, result.output
+    assert "Users reused, passwords unchanged: staff, support, agent" in result.stdout
+    assert (count(Customer), count(Project), count(Offering), count(Plan), count(RoleGrant)) == (
+        catalogue
+    )
+    assert count(BackendResource) == 80 and count(User) == 3 and count(ApiToken) == 6
+    db.session.expire_all()
+    assert staff.check_password("changed")
+    pairs = Counter(
+        db.session.execute(select(BackendResource.offering_id, BackendResource.backend_id))
+    )
+    assert max(pairs.values()) == 1
+
+
+def test_zero_resources_is_allowed(runner, ctx):
+    result = runner.invoke(args=["demo-data", "--backend-resources", "0"])
+    assert result.exit_code == 0, result.output
+    assert count(BackendResource) == 0 and count(Offering) > 0
+
+
+def test_negative_count_is_a_usage_error(runner, ctx):
+    result = runner.invoke(args=["demo-data", "--backend-resources", "-1"])
+    assert result.exit_code == 2
+    assert count(Customer) == 0
