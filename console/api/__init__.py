@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+from console.api import auth, backend_resources, catalog, errors  # noqa: E402, F401

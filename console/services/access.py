@@ -8,6 +8,7 @@ from console.models import (
     BackendResource,
     MarketplaceResource,
     Offering,
+    Order,
     RoleGrant,
     User,
 )
@@ -54,6 +55,18 @@ def visible_backend_resources_clause(user: User | None):
 def visible_marketplace_resources_clause(user: User | None):
     """Return a WHERE clause for the marketplace resources the user may see."""
     return offering_scope_clause(user, MarketplaceResource.offering_id)
+
+
+def visible_orders_clause(user: User | None):
+    """Return a WHERE clause for the orders the user may see (those of offerings they manage)."""
+    return offering_scope_clause(user, Order.offering_id)
+
+
+def can_see_projects(session, user: User | None) -> bool:
+    """Staff, support and anyone holding an offering role resolve projects (agents need slugs)."""
+    if user is None or not user.is_active:
+        return False
+    return sees_everything(user) or has_any_offering_role(session, user)
 
 
 def has_any_offering_role(session, user: User | None) -> bool:

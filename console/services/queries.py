@@ -14,6 +14,8 @@ from console.services import NotFound, ValidationFailed
 from console.services.access import visible_backend_resources_clause
 
 DEFAULT_ORDERING = "-created"
+NULL_CHARACTERS = "Null characters are not allowed."
+BACKEND_RESOURCE_NOT_FOUND = "No BackendResource matches the given query."
 # Sort key name -> column; the allow-list of the `o` parameter.
 ORDERING_COLUMNS = {
     "created": BackendResource.created,
@@ -95,7 +97,12 @@ def parse_list_params(
     text_keys = ["name", "name_exact", "backend_id"] + (["q"] if console else [])
     for key in text_keys:
         value = _last(args, key)
-        if value not in (None, ""):
+        if value in (None, ""):
+            continue
+        if "\x00" in value:
+            # PostgreSQL cannot compare text with NUL in it; Django forms refuse it the same way.
+            errors[key] = [NULL_CHARACTERS]
+        else:
             values[key] = value.strip() if key == "q" else value
 
     uuid_keys = ["offering_uuid", "project_uuid"] + (["customer_uuid"] if console else [])
@@ -115,7 +122,7 @@ def parse_list_params(
             continue
         try:
             values[key] = parse_datetime(value, end_of_day=key.endswith("_before"))
-        except ValueError:
+        except (ValueError, OverflowError):
             errors[key] = ["Enter a valid date/time."]
 
     ordering_value = _last(args, "o")
@@ -132,6 +139,15 @@ def parse_list_params(
     if errors:
         raise ValidationFailed(errors)
 
+    values["page"], values["page_size"] = parse_paging(
+        args, default_page_size=default_page_size, max_page_size=max_page_size
+    )
+    values["raw"] = {key: args.getlist(key) for key in args} if hasattr(args, "getlist") else {}
+    return ListParams(**values)
+
+
+def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300):
+    """Return (page, page_size) as DRF reads them: a bad or missing page size means the default."""
     page_size = default_page_size
     raw_page_size = _last(args, "page_size")
     if raw_page_size:
@@ -141,10 +157,7 @@ def parse_list_params(
             requested = 0
         if requested > 0:
             page_size = min(requested, max_page_size)
-    values["page_size"] = page_size
-    values["page"] = _last(args, "page") or "1"
-    values["raw"] = {key: args.getlist(key) for key in args} if hasattr(args, "getlist") else {}
-    return ListParams(**values)
+    return _last(args, "page") or "1", page_size
 
 
 def backend_resources_select(params: ListParams, user):
@@ -165,6 +178,20 @@ def backend_resources_select(params: ListParams, user):
     )
     statement = statement.where(*filter_clauses(params))
     return statement.order_by(*ordering_clauses(params.ordering))
+
+
+def find_backend_resource(session, uuid_value, user) -> BackendResource:
+    """Return the backend resource with this uuid if the user may see it, else raise NotFound."""
+    resource_uuid = parse_uuid(str(uuid_value))
+    found = None
+    if resource_uuid is not None:
+        statement = backend_resources_select(ListParams(), user).where(
+            BackendResource.uuid == resource_uuid
+        )
+        found = session.scalars(statement).unique().one_or_none()
+    if found is None:
+        raise NotFound(BACKEND_RESOURCE_NOT_FOUND)
+    return found
 
 
 def filter_clauses(params: ListParams) -> list:
@@ -246,8 +273,8 @@ class Page:
 
 def count_rows(session, statement) -> int:
     """Count the rows a select() would return."""
-    counted = statement.order_by(None).options().with_only_columns(
-        func.count(BackendResource.id), maintain_column_froms=True
+    counted = statement.order_by(None).with_only_columns(
+        func.count(), maintain_column_froms=True
     )
     return session.scalar(counted)
 

@@ -13,6 +13,8 @@ REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
 NOT_A_STRING = "Not a valid string."
+NULL_CHARACTERS = "Null characters are not allowed."
+NOT_AN_OBJECT = "Expected a JSON object."
 
 
 def _clean_text(data: dict, key: str, errors: dict, *, required: bool, max_length: int,
@@ -30,6 +32,9 @@ def _clean_text(data: dict, key: str, errors: dict, *, required: bool, max_lengt
         errors[key] = [NOT_A_STRING]
         return None
     value = str(value).strip()
+    if "\x00" in value:
+        errors[key] = [NULL_CHARACTERS]
+        return None
     if not value and not allow_blank:
         errors[key] = [NOT_BLANK]
         return None
@@ -45,7 +50,8 @@ def _related(session, model, data: dict, key: str, errors: dict):
         errors[key] = [REQUIRED]
         return None
     value = data[key]
-    if value is None:
+    if value is None or value == "":
+        # DRF's related fields read an empty string as null.
         errors[key] = [NOT_NULL]
         return None
     if not isinstance(value, str):
@@ -81,12 +87,31 @@ def validate_report(session, data) -> dict:
         if metadata is None:
             errors["backend_metadata"] = [NOT_NULL]
         elif not isinstance(metadata, dict):
-            errors["backend_metadata"] = ["Expected a JSON object."]
+            errors["backend_metadata"] = [NOT_AN_OBJECT]
+        elif _contains_null_character(metadata):
+            # PostgreSQL's JSONB cannot store \u0000; refuse it on every database alike.
+            errors["backend_metadata"] = [NULL_CHARACTERS]
         else:
             clean["backend_metadata"] = metadata
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def _contains_null_character(value) -> bool:
+    """Tell whether any key or string inside a JSON value holds a NUL character (iteratively)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def create_backend_resource(session, *, data, user: User) -> BackendResource:

@@ -1,0 +1,71 @@
+"""Token authentication, answered the way Waldur's TokenAuthentication does (spec section 6)."""
+
+from flask import g, request
+
+from console.api import bp
+from console.extensions import db
+from console.models import ApiToken, User, hash_token_key
+
+KEYWORD = b"token"
+QUERY_PARAMETER = "x-auth-token"
+NOT_PROVIDED = "Authentication credentials were not provided."
+INVALID_TOKEN = "Invalid token."
+NO_KEY = "Invalid token. No credentials provided."
+KEY_WITH_SPACES = "Invalid token. Token string should not contain spaces."
+KEY_NOT_TEXT = "Invalid token header. Token string should not contain invalid characters."
+USER_INACTIVE = "User inactive or deleted."
+
+
+class AuthenticationFailed(Exception):
+    """No usable credentials: answered 401 with `WWW-Authenticate: Token`."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def authorization_value() -> bytes:
+    """Return the Authorization header, or a Token header made from `?x-auth-token=`."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        # WSGI hands headers over as latin-1 text; DRF works on those bytes.
+        return header.encode("latin-1", errors="replace")
+    if QUERY_PARAMETER in request.args:
+        return b"Token " + request.args[QUERY_PARAMETER].encode("utf-8", errors="replace")
+    return b""
+
+
+def user_for_key(key: str) -> User:
+    """Return the active user owning the token key, or raise AuthenticationFailed."""
+    user = db.session.scalar(
+        db.select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.key_hash == hash_token_key(key))
+    )
+    if user is None:
+        raise AuthenticationFailed(INVALID_TOKEN)
+    if not user.is_active:
+        raise AuthenticationFailed(USER_INACTIVE)
+    return user
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Require a valid token on every API request and remember its user in `g.api_user`."""
+    parts = authorization_value().split()
+    if not parts or parts[0].lower() != KEYWORD:
+        raise AuthenticationFailed(NOT_PROVIDED)
+    if len(parts) == 1:
+        raise AuthenticationFailed(NO_KEY)
+    if len(parts) > 2:
+        raise AuthenticationFailed(KEY_WITH_SPACES)
+    try:
+        key = parts[1].decode()
+    except UnicodeError:
+        raise AuthenticationFailed(KEY_NOT_TEXT) from None
+    g.api_user = user_for_key(key)
+
+
+def current_user() -> User:
+    """Return the user the request authenticated as."""
+    return g.api_user

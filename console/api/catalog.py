@@ -1,0 +1,293 @@
+"""Where the URLs in API bodies lead: projects, public offerings and plans, marketplace resources
+and orders, read-only.
+
+Visibility: offerings and plans are public to every authenticated user; projects to staff,
+support and users holding any active offering role (an agent resolves project slugs);
+marketplace resources and orders to staff, support and those who manage their offering.
+"""
+
+from flask import request
+from sqlalchemy import false, true
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from console.api import bp
+from console.api.auth import current_user
+from console.api.pagination import paginated
+from console.api.representations import (
+    marketplace_resource_json,
+    offering_json,
+    order_json,
+    plan_json,
+    project_json,
+)
+from console.api.responses import json_response
+from console.api.routing import refuse_other_methods
+from console.extensions import db
+from console.identifiers import parse_uuid
+from console.models import (
+    ORDER_TYPE_CREATE,
+    MarketplaceResource,
+    Offering,
+    Order,
+    Plan,
+    Project,
+)
+from console.services import NotFound, ValidationFailed
+from console.services.access import (
+    can_see_projects,
+    visible_marketplace_resources_clause,
+    visible_orders_clause,
+)
+from console.services.queries import NULL_CHARACTERS
+
+PROJECTS_RULE = "/projects/"
+PROJECT_RULE = "/projects/<uuid_text>/"
+OFFERINGS_RULE = "/marketplace-public-offerings/"
+OFFERING_RULE = "/marketplace-public-offerings/<uuid_text>/"
+PLANS_RULE = "/marketplace-public-offerings/<offering_uuid_text>/plans/"
+PLAN_RULE = "/marketplace-public-offerings/<offering_uuid_text>/plans/<plan_uuid_text>/"
+RESOURCES_RULE = "/marketplace-resources/"
+RESOURCE_RULE = "/marketplace-resources/<uuid_text>/"
+ORDERS_RULE = "/marketplace-orders/"
+ORDER_RULE = "/marketplace-orders/<uuid_text>/"
+
+
+def text_filters(args, keys: tuple[str, ...]) -> dict:
+    """Return the non-empty text filters among `keys`; raise ValidationFailed on NUL characters."""
+    values, errors = {}, {}
+    for key in keys:
+        value = args.getlist(key)[-1] if key in args else ""
+        if "\x00" in value:
+            errors[key] = [NULL_CHARACTERS]
+        elif value:
+            values[key] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def uuid_filters(args, keys: tuple[str, ...]) -> dict:
+    """Return the uuid filters among `keys` that are set; raise ValidationFailed on bad ones."""
+    values, errors = {}, {}
+    for key in keys:
+        value = args.getlist(key)[-1] if key in args else ""
+        if not value:
+            continue
+        parsed = parse_uuid(value)
+        if parsed is None:
+            errors[key] = ["Enter a valid UUID."]
+        else:
+            values[key] = parsed
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def one_or_404(statement, model_name: str):
+    """Return the single row of `statement`, or raise NotFound in Django's words."""
+    found = db.session.scalars(statement).unique().one_or_none()
+    if found is None:
+        raise NotFound(f"No {model_name} matches the given query.")
+    return found
+
+
+def uuid_or_404(uuid_text: str, model_name: str):
+    """Return the UUID in a path segment, or raise NotFound for text that is not one."""
+    parsed = parse_uuid(uuid_text)
+    if parsed is None:
+        raise NotFound(f"No {model_name} matches the given query.")
+    return parsed
+
+
+def projects_select(user):
+    """Return a select() of the projects the user may resolve, newest first."""
+    statement = (
+        db.select(Project)
+        .join(Project.customer)
+        .options(contains_eager(Project.customer))
+        .order_by(Project.created.desc(), Project.id.desc())
+    )
+    return statement.where(true() if can_see_projects(db.session, user) else false())
+
+
+def offerings_select():
+    """Return a select() of every offering with its provider and plans, by name."""
+    return (
+        db.select(Offering)
+        .join(Offering.customer)
+        .options(contains_eager(Offering.customer), selectinload(Offering.plans))
+        .order_by(Offering.name, Offering.id)
+    )
+
+
+def marketplace_resources_select(user):
+    """Return a select() of the marketplace resources the user may see, newest first."""
+    return (
+        db.select(MarketplaceResource)
+        .options(
+            joinedload(MarketplaceResource.offering).joinedload(Offering.customer),
+            joinedload(MarketplaceResource.project).joinedload(Project.customer),
+            joinedload(MarketplaceResource.plan),
+            selectinload(MarketplaceResource.orders).options(
+                joinedload(Order.created_by),
+                joinedload(Order.consumer_reviewed_by),
+                joinedload(Order.provider_reviewed_by),
+            ),
+        )
+        .where(visible_marketplace_resources_clause(user))
+        .order_by(MarketplaceResource.created.desc(), MarketplaceResource.id.desc())
+    )
+
+
+def orders_select(user):
+    """Return a select() of the orders the user may see, newest first."""
+    return (
+        db.select(Order)
+        .options(
+            joinedload(Order.offering).joinedload(Offering.customer),
+            joinedload(Order.project).joinedload(Project.customer),
+            joinedload(Order.plan),
+            joinedload(Order.resource),
+            joinedload(Order.created_by),
+            joinedload(Order.consumer_reviewed_by),
+            joinedload(Order.provider_reviewed_by),
+        )
+        .where(visible_orders_clause(user))
+        .order_by(Order.created.desc(), Order.id.desc())
+    )
+
+
+def creation_order(resource: MarketplaceResource) -> Order | None:
+    """Return the CREATE order that brought the resource into being (the import's done order)."""
+    return next((order for order in resource.orders if order.type == ORDER_TYPE_CREATE), None)
+
+
+@bp.get(PROJECTS_RULE)
+def project_list():
+    """List projects, filtered by `slug`, `name` (contains) or `name_exact`."""
+    filters = text_filters(request.args, ("slug", "name", "name_exact"))
+    statement = projects_select(current_user())
+    if "slug" in filters:
+        statement = statement.where(Project.slug == filters["slug"])
+    if "name" in filters:
+        statement = statement.where(Project.name.icontains(filters["name"], autoescape=True))
+    if "name_exact" in filters:
+        statement = statement.where(Project.name == filters["name_exact"])
+    return paginated(db.session, statement, project_json)
+
+
+@bp.get(PROJECT_RULE)
+def project_detail(uuid_text: str):
+    """Show a project."""
+    project_uuid = uuid_or_404(uuid_text, "Project")
+    statement = projects_select(current_user()).where(Project.uuid == project_uuid)
+    return json_response(project_json(one_or_404(statement, "Project")))
+
+
+@bp.get(OFFERINGS_RULE)
+def offering_list():
+    """List public offerings with their plans, filtered by `name` (contains) or `slug`."""
+    filters = text_filters(request.args, ("name", "slug"))
+    statement = offerings_select()
+    if "name" in filters:
+        statement = statement.where(Offering.name.icontains(filters["name"], autoescape=True))
+    if "slug" in filters:
+        statement = statement.where(Offering.slug == filters["slug"])
+    return paginated(db.session, statement, offering_json)
+
+
+@bp.get(OFFERING_RULE)
+def offering_detail(uuid_text: str):
+    """Show a public offering with its plans."""
+    offering_uuid = uuid_or_404(uuid_text, "Offering")
+    statement = offerings_select().where(Offering.uuid == offering_uuid)
+    return json_response(offering_json(one_or_404(statement, "Offering")))
+
+
+@bp.get(PLANS_RULE)
+def plan_list(offering_uuid_text: str):
+    """List the plans of an offering (a plain array, as upstream)."""
+    offering_uuid = uuid_or_404(offering_uuid_text, "Offering")
+    offering = one_or_404(offerings_select().where(Offering.uuid == offering_uuid), "Offering")
+    return json_response([plan_json(plan) for plan in offering.plans])
+
+
+@bp.get(PLAN_RULE)
+def plan_detail(offering_uuid_text: str, plan_uuid_text: str):
+    """Show a plan of an offering; a plan of another offering is not found."""
+    offering_uuid = uuid_or_404(offering_uuid_text, "Plan")
+    plan_uuid = uuid_or_404(plan_uuid_text, "Plan")
+    statement = (
+        db.select(Plan)
+        .join(Plan.offering)
+        .options(contains_eager(Plan.offering))
+        .where(Plan.uuid == plan_uuid, Offering.uuid == offering_uuid)
+    )
+    return json_response(plan_json(one_or_404(statement, "Plan")))
+
+
+@bp.get(RESOURCES_RULE)
+def marketplace_resource_list():
+    """List marketplace resources, filtered by offering_uuid, project_uuid or backend_id."""
+    user = current_user()
+    filters = uuid_filters(request.args, ("offering_uuid", "project_uuid"))
+    filters.update(text_filters(request.args, ("backend_id",)))
+    statement = marketplace_resources_select(user)
+    if "offering_uuid" in filters:
+        statement = statement.where(
+            MarketplaceResource.offering.has(Offering.uuid == filters["offering_uuid"])
+        )
+    if "project_uuid" in filters:
+        statement = statement.where(
+            MarketplaceResource.project.has(Project.uuid == filters["project_uuid"])
+        )
+    if "backend_id" in filters:
+        statement = statement.where(MarketplaceResource.backend_id == filters["backend_id"])
+    return paginated(
+        db.session,
+        statement,
+        lambda resource: marketplace_resource_json(resource, creation_order(resource), user),
+    )
+
+
+@bp.get(RESOURCE_RULE)
+def marketplace_resource_detail(uuid_text: str):
+    """Show a marketplace resource with its creation order."""
+    user = current_user()
+    resource_uuid = uuid_or_404(uuid_text, "Resource")
+    statement = marketplace_resources_select(user).where(
+        MarketplaceResource.uuid == resource_uuid
+    )
+    resource = one_or_404(statement, "Resource")
+    return json_response(marketplace_resource_json(resource, creation_order(resource), user))
+
+
+@bp.get(ORDERS_RULE)
+def order_list():
+    """List orders, filtered by offering_uuid, project_uuid or resource_uuid."""
+    user = current_user()
+    filters = uuid_filters(request.args, ("offering_uuid", "project_uuid", "resource_uuid"))
+    statement = orders_select(user)
+    if "offering_uuid" in filters:
+        statement = statement.where(Order.offering.has(Offering.uuid == filters["offering_uuid"]))
+    if "project_uuid" in filters:
+        statement = statement.where(Order.project.has(Project.uuid == filters["project_uuid"]))
+    if "resource_uuid" in filters:
+        statement = statement.where(
+            Order.resource.has(MarketplaceResource.uuid == filters["resource_uuid"])
+        )
+    return paginated(db.session, statement, lambda order: order_json(order, user))
+
+
+@bp.get(ORDER_RULE)
+def order_detail(uuid_text: str):
+    """Show an order."""
+    user = current_user()
+    order_uuid = uuid_or_404(uuid_text, "Order")
+    statement = orders_select(user).where(Order.uuid == order_uuid)
+    return json_response(order_json(one_or_404(statement, "Order"), user))
+
+
+for _rule in (PROJECTS_RULE, PROJECT_RULE, OFFERINGS_RULE, OFFERING_RULE, PLANS_RULE, PLAN_RULE,
+              RESOURCES_RULE, RESOURCE_RULE, ORDERS_RULE, ORDER_RULE):
+    refuse_other_methods(_rule, ("GET",))

@@ -1,0 +1,60 @@
+"""Waldur's LinkHeaderPagination: a plain JSON array, `X-Result-Count` and a `Link` header."""
+
+from urllib.parse import urlencode
+
+from flask import current_app, request
+
+from console.api.responses import json_response
+from console.services.queries import Page, paginate, parse_paging
+
+
+def page_and_size(args) -> tuple[str, int]:
+    """Return the requested page and page size, with the app's default and maximum sizes."""
+    return parse_paging(
+        args,
+        default_page_size=current_app.config["CONSOLE_DEFAULT_PAGE_SIZE"],
+        max_page_size=current_app.config["CONSOLE_MAX_PAGE_SIZE"],
+    )
+
+
+def page_url(number: int | None) -> str:
+    """Return the request's absolute URL with `page` set, or removed when `number` is None.
+
+    Parameters are sorted and percent-encoded as DRF's replace_query_param does, so no raw
+    comma reaches the header (the official client splits the header on commas).
+    """
+    query = {key: values for key, values in request.args.lists() if key != "page"}
+    if number is not None:
+        query["page"] = [str(number)]
+    encoded = urlencode(sorted(query.items()), doseq=True)
+    return request.base_url + (f"?{encoded}" if encoded else "")
+
+
+def _number_url(number: int) -> str:
+    """URL of a page; page 1 is the URL without `page`."""
+    return page_url(None if number == 1 else number)
+
+
+def link_header(page: Page) -> str:
+    """Return the Link header: first, prev, next, last (prev and next only when they exist)."""
+    links = [("first", page_url(None))]
+    if page.has_previous:
+        links.append(("prev", _number_url(page.number - 1)))
+    if page.has_next:
+        links.append(("next", _number_url(page.number + 1)))
+    links.append(("last", _number_url(page.pages)))
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
+
+
+def paginated_response(page: Page, items: list):
+    """Return one page as a JSON array with the count and link headers."""
+    return json_response(
+        items, headers={"X-Result-Count": str(page.total), "Link": link_header(page)}
+    )
+
+
+def paginated(session, statement, represent):
+    """Run `statement` for the requested page and render each row with `represent`."""
+    number, size = page_and_size(request.args)
+    page = paginate(session, statement, number, size)
+    return paginated_response(page, [represent(item) for item in page.items])
