@@ -25,6 +25,8 @@ BACKEND_RESOURCE_GONE = "No BackendResource matches the given query."
 PLAN_REQUIRED = "Plan is required when importing resources."
 PLAN_NOT_AVAILABLE = "This plan is not available for the selected offering."
 ALREADY_IMPORTED = "Resource has been imported already."
+DUPLICATE_INDEX = "uq_marketplace_resources_offering_backend_id_ok"
+DUPLICATE_SQLITE_COLUMNS = "marketplace_resources.offering_id, marketplace_resources.backend_id"
 
 
 class PlanProblem(ValidationFailed):
@@ -124,14 +126,22 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
     except DomainError:
         session.rollback()
         raise
-    except IntegrityError:
-        # A concurrent import of the same backend id won the race on the unique index.
+    except IntegrityError as error:
         session.rollback()
-        raise AlreadyImported(None) from None
+        if _is_duplicate_import(error):
+            # A concurrent import of the same backend id won the race on the unique index.
+            raise AlreadyImported(None) from None
+        raise
     except BaseException:
         session.rollback()
         raise
     return result
+
+
+def _is_duplicate_import(error: IntegrityError) -> bool:
+    """Tell whether the error is the unique index on OK resources per offering and backend id."""
+    message = str(error.orig)
+    return DUPLICATE_INDEX in message or DUPLICATE_SQLITE_COLUMNS in message
 
 
 def _create_records(session, backend_resource, offering, plan, user) -> ImportResult:

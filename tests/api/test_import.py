@@ -259,7 +259,8 @@ def test_failure_inside_the_import_leaves_nothing_behind(api, app, actors, repor
         with db.engine.begin() as connection:
             for statement in drop:
                 connection.execute(text(statement))
-    assert response.status_code != 201
+    assert response.status_code == 500
+    assert response.get_json() == {"detail": "A server error occurred."}
     assert counts() == (1, 0, 0)
     retried = api.post(import_path(report), json={"plan": actors.plan.uuid.hex})
     assert retried.status_code == 201

@@ -132,3 +132,25 @@ def test_failure_inside_import_leaves_nothing_behind(actors, factory, monkeypatc
     monkeypatch.undo()
     db.session.expire_all()
     assert counts() == (1, 0, 0)
+
+
+def test_unique_index_refuses_a_second_ok_resource_even_past_the_check(actors, factory):
+    """The database, not only the service's check, refuses a duplicate OK import."""
+    from sqlalchemy.exc import IntegrityError
+
+    from console.services.imports import _is_duplicate_import
+
+    first = factory.backend_resource(actors.offering, actors.project, backend_id="same")
+    import_backend_resource(
+        db.session, backend_resource_uuid=first.uuid, plan_value=actors.plan.uuid.hex,
+        user=actors.staff,
+    )
+    db.session.add(
+        MarketplaceResource(
+            name="twin", backend_id="same", offering=actors.offering, project=actors.project
+        )
+    )
+    with pytest.raises(IntegrityError) as raised:
+        db.session.flush()
+    db.session.rollback()
+    assert _is_duplicate_import(raised.value)
