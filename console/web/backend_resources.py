@@ -1,1 +1,176 @@
-"""Placeholder until its views land."""
+"""A backend resource report: its detail page, importing it, deleting it."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from console.extensions import db
+from console.identifiers import parse_uuid
+from console.models import BackendResource, Offering, Plan, Project
+from console.services import PermissionDenied
+from console.services.imports import (
+    AlreadyImported,
+    BackendResourceGone,
+    PlanProblem,
+    find_imported_resource,
+    import_backend_resource,
+)
+from console.services.reports import delete_backend_resource
+from console.web import bp
+from console.web.forms import ConfirmForm, ImportForm
+from console.web.guards import console_access_required, staff_required
+
+GONE = (
+    "This backend resource report no longer exists: someone may have imported or deleted it "
+    "in the meantime, or the address is wrong."
+)
+NO_PLAN = ""
+
+
+def load_backend_resource(uuid_text: str) -> BackendResource:
+    """Load a report with its project, customer, offering and provider, or abort with 404."""
+    resource_uuid = parse_uuid(uuid_text)
+    backend_resource = None
+    if resource_uuid is not None:
+        backend_resource = db.session.scalar(
+            select(BackendResource)
+            .where(BackendResource.uuid == resource_uuid)
+            .options(
+                joinedload(BackendResource.project).joinedload(Project.customer),
+                joinedload(BackendResource.offering).joinedload(Offering.customer),
+            )
+        )
+    if backend_resource is None:
+        abort(404, description=GONE)
+    return backend_resource
+
+
+def available_plans(offering: Offering) -> list[Plan]:
+    """The offering's plans that are not archived, by name."""
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.offering_id == offering.id, Plan.archived.is_(False))
+            .order_by(Plan.name, Plan.id)
+        )
+    )
+
+
+def limits_of(backend_resource: BackendResource):
+    """The `limits` of the report's metadata (what the import copies), or None."""
+    metadata = backend_resource.backend_metadata
+    return metadata.get("limits") if isinstance(metadata, dict) else None
+
+
+@bp.route("/backend-resources/<uuid>/")
+@console_access_required
+def backend_resource_detail(uuid: str):
+    """Show every field of a report, and whether it was already imported."""
+    backend_resource = load_backend_resource(uuid)
+    existing = find_imported_resource(
+        db.session, backend_resource.offering_id, backend_resource.backend_id
+    )
+    return render_template(
+        "backend_resources/detail.html",
+        backend_resource=backend_resource,
+        existing=existing,
+        limits=limits_of(backend_resource),
+        delete_form=ConfirmForm(),
+    )
+
+
+@bp.route("/backend-resources/<uuid>/import", methods=["GET", "POST"])
+@staff_required
+def backend_resource_import(uuid: str):
+    """Show the import form; import the report into the marketplace with the chosen plan."""
+    backend_resource = load_backend_resource(uuid)
+    offering = backend_resource.offering
+    plans = available_plans(offering)
+    form = ImportForm()
+    form.plan.choices = plan_choices(offering, plans)
+    if not form.is_submitted():
+        form.plan.data = plans[0].uuid.hex if len(plans) == 1 else NO_PLAN
+    existing = None
+    status = 200
+    if form.validate_on_submit():
+        name, project_name = backend_resource.name, backend_resource.project.name
+        try:
+            result = import_backend_resource(
+                db.session,
+                backend_resource_uuid=backend_resource.uuid.hex,
+                plan_value=form.plan.data or None,
+                user=current_user,
+            )
+        except BackendResourceGone:
+            abort(404, description=GONE)
+        except PermissionDenied:
+            abort(403)
+        except AlreadyImported as error:
+            existing = error.existing or find_imported_resource(
+                db.session, backend_resource.offering_id, backend_resource.backend_id
+            )
+            form.form_errors.append(
+                "This backend id is already imported into the offering; the report was kept."
+            )
+        except PlanProblem as error:
+            form.plan.errors = [*form.plan.errors, error.message]
+        else:
+            flash(f"Imported {name} into {project_name}.", "success")
+            return redirect(
+                url_for("web.marketplace_resource_detail", uuid=result.resource.uuid.hex), 303
+            )
+        status = 400
+    elif form.is_submitted():
+        status = 400
+    else:
+        existing = find_imported_resource(
+            db.session, backend_resource.offering_id, backend_resource.backend_id
+        )
+    return render_template(
+        "backend_resources/import.html",
+        backend_resource=backend_resource,
+        form=form,
+        plans=plans,
+        existing=existing,
+        limits=limits_of(backend_resource),
+    ), status
+
+
+def plan_choices(offering: Offering, plans: list[Plan]) -> list[tuple[str, str]]:
+    """Options of the plan select: "No plan" only for private offerings, else a prompt."""
+    if not offering.shared:
+        first = [(NO_PLAN, "No plan")]
+    elif len(plans) != 1:
+        first = [(NO_PLAN, "Choose a plan…")]
+    else:
+        first = []
+    return first + [(plan.uuid.hex, plan_label(plan)) for plan in plans]
+
+
+def plan_label(plan: Plan) -> str:
+    """The text of a plan option: name, unit and description."""
+    label = f"{plan.name} (per {plan.unit})" if plan.unit else plan.name
+    return f"{label} — {plan.description}" if plan.description else label
+
+
+@bp.route("/backend-resources/<uuid>/delete", methods=["GET", "POST"])
+@staff_required
+def backend_resource_delete(uuid: str):
+    """Confirm, then delete a report (it is not imported; the agent may report it again)."""
+    backend_resource = load_backend_resource(uuid)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = backend_resource.name
+        try:
+            delete_backend_resource(
+                db.session, backend_resource=backend_resource, user=current_user
+            )
+        except PermissionDenied:
+            abort(403)
+        flash(f"Deleted the report {name}.", "success")
+        return redirect(url_for("web.backend_resource_list"), 303)
+    return render_template(
+        "backend_resources/delete.html", backend_resource=backend_resource, form=form,
+        limits=limits_of(backend_resource),
+    )

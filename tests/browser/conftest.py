@@ -1,4 +1,4 @@
-"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against a live server."""
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright on a live server."""
 
 import os
 from pathlib import Path
