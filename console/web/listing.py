@@ -1,1 +1,201 @@
-"""Placeholder until its views land."""
+"""The table of reported backend resources: filters, sorting and pages, all in the URL."""
+
+import math
+from dataclasses import dataclass
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from console.extensions import db
+from console.identifiers import parse_uuid
+from console.models import BackendResource, Customer, Offering, Project
+from console.services import NotFound, ValidationFailed
+from console.services.access import visible_backend_resources_clause
+from console.services.queries import (
+    Provider,
+    backend_resources_select,
+    count_rows,
+    paginate,
+    parse_list_params,
+)
+from console.web import bp
+from console.web.guards import console_access_required
+from console.web.htmx import render_page_or_fragment, wants_fragment
+from console.web.list_state import (
+    DEFAULT_PAGE_SIZE,
+    ENDPOINT,
+    FILTERS,
+    PAGE_SIZES,
+    ListState,
+    page_window,
+    sort_direction_words,
+)
+
+MAX_PAGE_SIZE = max(PAGE_SIZES)
+# Parameters that hold the uuid of a catalogue object, and the model each one names.
+NAMED_OBJECTS = {"customer_uuid": Customer, "project_uuid": Project, "offering_uuid": Offering}
+FIELD_LABELS = {spec.key: spec.label for spec in FILTERS} | {"o": "Sort order"}
+METADATA_SUMMARY_ITEMS = 3
+
+
+@dataclass
+class FilterChoices:
+    """The options of the customer, project and offering selects."""
+
+    customers: list
+    projects: list
+    offerings: list
+
+
+@dataclass
+class MissingPage:
+    """A page number past the end (or not a number), with what the list does hold."""
+
+    requested: str
+    total: int
+    pages: int
+
+
+@bp.get("/")
+def index():
+    """Send visitors to the backend resource table."""
+    return redirect(url_for("web.backend_resource_list"))
+
+
+@bp.get("/backend-resources/")
+@console_access_required
+def backend_resource_list():
+    """Show reported backend resources, filtered, sorted and paged; just the table for htmx."""
+    state = ListState.from_args(request.args)
+    context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {}}
+    if not wants_fragment():
+        context["choices"] = load_filter_choices(state)
+    try:
+        params = parse_list_params(
+            request.args,
+            default_page_size=DEFAULT_PAGE_SIZE,
+            max_page_size=MAX_PAGE_SIZE,
+            console=True,
+        )
+    except ValidationFailed as error:
+        return _render(context, errors=error.errors, status=400)
+    context["names"] = load_filter_names(params)
+    statement = backend_resources_select(params, current_user)
+    try:
+        page = paginate(db.session, statement, params.page, params.page_size)
+    except NotFound:
+        total = count_rows(db.session, statement)
+        pages = max(1, math.ceil(total / params.page_size))
+        missing = MissingPage(requested=params.page, total=total, pages=pages)
+        return _render(context, missing_page=missing, status=404)
+    return _render(context, page=page)
+
+
+def _render(context: dict, status: int = 200, **changes):
+    """Render the list page or its table fragment."""
+    return render_page_or_fragment(
+        "backend_resources/list.html",
+        "backend_resources/_table.html",
+        status=status,
+        form_url=url_for(ENDPOINT),
+        field_labels=FIELD_LABELS,
+        page_window=page_window,
+        sort_words=sort_direction_words,
+        page_sizes=PAGE_SIZES,
+        default_page_size=DEFAULT_PAGE_SIZE,
+        **(context | changes),
+    )
+
+
+def load_filter_choices(state: ListState) -> FilterChoices:
+    """Load the select options in three statements: what has reports, plus what is chosen."""
+    reported = select(BackendResource.id).where(visible_backend_resources_clause(current_user))
+
+    def offered(key: str, has_reports):
+        """Keep the objects with reports, and the one the URL chooses even if it has none."""
+        chosen = parse_uuid(state.get(key))
+        return or_(has_reports, NAMED_OBJECTS[key].uuid == chosen) if chosen else has_reports
+
+    customers = db.session.scalars(
+        select(Customer)
+        .where(
+            offered(
+                "customer_uuid",
+                reported.join(BackendResource.project)
+                .where(Project.customer_id == Customer.id)
+                .exists(),
+            )
+        )
+        .order_by(Customer.name, Customer.id)
+    ).all()
+    projects = db.session.scalars(
+        select(Project)
+        .join(Project.customer)
+        .options(contains_eager(Project.customer))
+        .where(
+            offered(
+                "project_uuid", reported.where(BackendResource.project_id == Project.id).exists()
+            )
+        )
+        .order_by(Customer.name, Customer.id, Project.name, Project.id)
+    ).all()
+    offerings = db.session.scalars(
+        select(Offering)
+        .join(Offering.customer.of_type(Provider))
+        .options(contains_eager(Offering.customer.of_type(Provider)))
+        .where(
+            offered(
+                "offering_uuid", reported.where(BackendResource.offering_id == Offering.id).exists()
+            )
+        )
+        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
+    ).all()
+    return FilterChoices(customers=customers, projects=projects, offerings=offerings)
+
+
+def load_filter_names(params) -> dict:
+    """Look up the names of the customer, project and offering that filters name: one statement."""
+    wanted = {key: getattr(params, key) for key in NAMED_OBJECTS if getattr(params, key)}
+    if not wanted:
+        return {}
+    columns = [
+        select(NAMED_OBJECTS[key].name)
+        .where(NAMED_OBJECTS[key].uuid == value)
+        .scalar_subquery()
+        .label(key)
+        for key, value in wanted.items()
+    ]
+    row = db.session.execute(select(*columns)).one()
+    return {key: name for key, name in row._mapping.items() if name is not None}
+
+
+@bp.app_template_filter("metadata_summary")
+def metadata_summary(metadata) -> str:
+    """A short line about a report's metadata: its limits ("cpu 50,000 · gpu 800"), else the
+    first plain values, else its keys."""
+    if not isinstance(metadata, dict) or not metadata:
+        return ""
+    limits = metadata.get("limits")
+    source = limits if isinstance(limits, dict) and limits else metadata
+    # Keys in alphabetical order: PostgreSQL's JSONB does not keep the order they came in.
+    items = sorted(source.items(), key=lambda item: str(item[0]))
+    parts = [f"{key} {_plain(value)}" for key, value in items if _plain(value)]
+    if not parts:
+        parts = [str(key) for key, _value in items]
+    shown = parts[:METADATA_SUMMARY_ITEMS]
+    if len(parts) > len(shown):
+        shown.append(f"+{len(parts) - len(shown)} more")
+    return " · ".join(shown)
+
+
+def _plain(value) -> str:
+    """A scalar as short text ("50,000", "yes", "gpu"); "" for lists, objects and nulls."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    if isinstance(value, str) and value:
+        return value if len(value) <= 32 else value[:31] + "…"
+    return ""
