@@ -7,12 +7,14 @@ PostgreSQL fails instead of silently skipping half the suite.
 
 import itertools
 import os
+import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import event, text
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from console import create_app
@@ -67,6 +69,12 @@ def database_url(request, tmp_path):
     return POSTGRES_URL
 
 
+def _skip_sqlite_fsync(dbapi_connection, _record):
+    """Turn off fsync on SQLite test files: durability is irrelevant to a throwaway database."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     """An app on a fresh, empty database."""
@@ -78,6 +86,8 @@ def app(database_url, tmp_path):
             "SERVER_NAME": None,
         }
     )
+    with app.app_context():
+        event.listen(db.engine, "connect", _skip_sqlite_fsync)
     if database_url.startswith("postgresql"):
         _reset_postgres(app)
     else:
@@ -156,7 +166,9 @@ class Factory:
 
     def user(self, username=None, password=PASSWORD, **values) -> User:
         user = User(username=username or f"user{self._n()}", **values)
-        user.set_password(password)
+        # One PBKDF2 round instead of scrypt: check_password reads the method from the hash,
+        # and the suite creates hundreds of users.
+        user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1")
         return self._save(user)
 
     def token(self, user) -> str:
