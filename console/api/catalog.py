@@ -32,13 +32,13 @@ from console.models import (
     Plan,
     Project,
 )
-from console.services import NotFound, ValidationFailed
+from console.services import NotFound
 from console.services.access import (
     can_see_projects,
     visible_marketplace_resources_clause,
     visible_orders_clause,
 )
-from console.services.queries import NULL_CHARACTERS
+from console.services.parameters import text_filters, uuid_filters
 
 PROJECTS_RULE = "/projects/"
 PROJECT_RULE = "/projects/<uuid_text>/"
@@ -50,37 +50,6 @@ RESOURCES_RULE = "/marketplace-resources/"
 RESOURCE_RULE = "/marketplace-resources/<uuid_text>/"
 ORDERS_RULE = "/marketplace-orders/"
 ORDER_RULE = "/marketplace-orders/<uuid_text>/"
-
-
-def text_filters(args, keys: tuple[str, ...]) -> dict:
-    """Return the non-empty text filters among `keys`; raise ValidationFailed on NUL characters."""
-    values, errors = {}, {}
-    for key in keys:
-        value = args.getlist(key)[-1] if key in args else ""
-        if "\x00" in value:
-            errors[key] = [NULL_CHARACTERS]
-        elif value:
-            values[key] = value
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
-def uuid_filters(args, keys: tuple[str, ...]) -> dict:
-    """Return the uuid filters among `keys` that are set; raise ValidationFailed on bad ones."""
-    values, errors = {}, {}
-    for key in keys:
-        value = args.getlist(key)[-1] if key in args else ""
-        if not value:
-            continue
-        parsed = parse_uuid(value)
-        if parsed is None:
-            errors[key] = ["Enter a valid UUID."]
-        else:
-            values[key] = parsed
-    if errors:
-        raise ValidationFailed(errors)
-    return values
 
 
 def one_or_404(statement, model_name: str):

@@ -12,9 +12,9 @@ from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import NotFound, ValidationFailed
 from console.services.access import visible_backend_resources_clause
+from console.services.parameters import last_value, read_text, read_uuids
 
 DEFAULT_ORDERING = "-created"
-NULL_CHARACTERS = "Null characters are not allowed."
 BACKEND_RESOURCE_NOT_FOUND = "No BackendResource matches the given query."
 # Sort key name -> column; the allow-list of the `o` parameter.
 ORDERING_COLUMNS = {
@@ -77,12 +77,6 @@ def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _last(args, key: str) -> str | None:
-    """Return the last value given for a query parameter, as Django's widgets read it."""
-    values = args.getlist(key) if hasattr(args, "getlist") else [args[key]] if key in args else []
-    return values[-1] if values else None
-
-
 def parse_list_params(
     args, *, default_page_size: int = 10, max_page_size: int = 300, console: bool = False
 ) -> ListParams:
@@ -95,29 +89,14 @@ def parse_list_params(
     values: dict = {}
 
     text_keys = ["name", "name_exact", "backend_id"] + (["q"] if console else [])
-    for key in text_keys:
-        value = _last(args, key)
-        if value in (None, ""):
-            continue
-        if "\x00" in value:
-            # PostgreSQL cannot compare text with NUL in it; Django forms refuse it the same way.
-            errors[key] = [NULL_CHARACTERS]
-        else:
-            values[key] = value.strip() if key == "q" else value
-
+    values.update(read_text(args, text_keys, errors))
+    if "q" in values:
+        values["q"] = values["q"].strip()
     uuid_keys = ["offering_uuid", "project_uuid"] + (["customer_uuid"] if console else [])
-    for key in uuid_keys:
-        value = _last(args, key)
-        if value in (None, ""):
-            continue
-        parsed = parse_uuid(value)
-        if parsed is None:
-            errors[key] = ["Enter a valid UUID."]
-        else:
-            values[key] = parsed
+    values.update(read_uuids(args, uuid_keys, errors))
 
     for key in ("created", "created_before", "modified", "modified_before"):
-        value = _last(args, key)
+        value = last_value(args, key)
         if value in (None, ""):
             continue
         try:
@@ -125,7 +104,7 @@ def parse_list_params(
         except (ValueError, OverflowError):
             errors[key] = ["Enter a valid date/time."]
 
-    ordering_value = _last(args, "o")
+    ordering_value = last_value(args, "o")
     if ordering_value not in (None, ""):
         keys = tuple(part.strip() for part in ordering_value.split(",") if part.strip())
         invalid = [key for key in keys if key not in ORDERING_CHOICES]
@@ -149,7 +128,7 @@ def parse_list_params(
 def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300):
     """Return (page, page_size) as DRF reads them: a bad or missing page size means the default."""
     page_size = default_page_size
-    raw_page_size = _last(args, "page_size")
+    raw_page_size = last_value(args, "page_size")
     if raw_page_size:
         try:
             requested = int(raw_page_size)
@@ -157,7 +136,7 @@ def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300)
             requested = 0
         if requested > 0:
             page_size = min(requested, max_page_size)
-    return _last(args, "page") or "1", page_size
+    return last_value(args, "page") or "1", page_size
 
 
 def backend_resources_select(params: ListParams, user):

@@ -6,6 +6,7 @@ from console.identifiers import parse_uuid
 from console.models import BackendResource, Offering, Project, User
 from console.services import PermissionDenied, ValidationFailed
 from console.services.access import can_manage_offering
+from console.services.parameters import NULL_CHARACTERS
 
 NAME_MAX_LENGTH = 150
 BACKEND_ID_MAX_LENGTH = 255
@@ -13,7 +14,6 @@ REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
 NOT_A_STRING = "Not a valid string."
-NULL_CHARACTERS = "Null characters are not allowed."
 NOT_AN_OBJECT = "Expected a JSON object."
 
 
