@@ -2,7 +2,7 @@
 
 import math
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
@@ -51,11 +51,6 @@ class ListParams:
     ordering: tuple[str, ...] = (DEFAULT_ORDERING,)
     page: str = "1"
     page_size: int = 10
-    raw: dict = field(default_factory=dict, compare=False)
-
-    def with_changes(self, **changes) -> "ListParams":
-        """Return a copy with some values changed."""
-        return replace(self, **changes)
 
 
 def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
@@ -121,7 +116,6 @@ def parse_list_params(
     values["page"], values["page_size"] = parse_paging(
         args, default_page_size=default_page_size, max_page_size=max_page_size
     )
-    values["raw"] = {key: args.getlist(key) for key in args} if hasattr(args, "getlist") else {}
     return ListParams(**values)
 
 
