@@ -14,9 +14,8 @@ from console.services import PermissionDenied, ValidationFailed
 from console.services.access import can_import
 from console.services.imports import import_backend_resource
 from console.services.queries import (
-    backend_resources_select,
     find_backend_resource,
-    paginate,
+    page_of_backend_resources,
     parse_list_params,
 )
 from console.services.reports import NOT_NULL, create_backend_resource, delete_backend_resource
@@ -34,8 +33,7 @@ def backend_resource_list():
         default_page_size=current_app.config["CONSOLE_DEFAULT_PAGE_SIZE"],
         max_page_size=current_app.config["CONSOLE_MAX_PAGE_SIZE"],
     )
-    statement = backend_resources_select(params, current_user())
-    page = paginate(db.session, statement, params.page, params.page_size)
+    page = page_of_backend_resources(db.session, params, current_user())
     return paginated_response(page, [backend_resource_json(item) for item in page.items])
 
 

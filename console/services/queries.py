@@ -147,10 +147,34 @@ def backend_resources_select(params: ListParams, user):
                 Offering.customer.of_type(Provider)
             ),
         )
-        .where(visible_backend_resources_clause(user))
+        .where(*scope_clauses(params, user))
     )
-    statement = statement.where(*filter_clauses(params))
     return statement.order_by(*ordering_clauses(params.ordering))
+
+
+def scope_clauses(params: ListParams, user) -> list:
+    """Return the WHERE clauses of a list: what the user may see, narrowed by the filters.
+
+    They name backend_resources columns only (related rows through subqueries), so the count
+    needs no joins.
+    """
+    return [visible_backend_resources_clause(user), *filter_clauses(params)]
+
+
+def backend_resources_count_select(params: ListParams, user):
+    """Return a select() counting the rows `backend_resources_select` would return."""
+    return select(func.count()).select_from(BackendResource).where(*scope_clauses(params, user))
+
+
+def page_of_backend_resources(session, params: ListParams, user) -> "Page":
+    """Return one page of the list: two statements, the count and the rows."""
+    return paginate(
+        session,
+        backend_resources_select(params, user),
+        params.page,
+        params.page_size,
+        count_statement=backend_resources_count_select(params, user),
+    )
 
 
 def find_backend_resource(session, uuid_value, user) -> BackendResource:
@@ -184,11 +208,26 @@ def filter_clauses(params: ListParams) -> list:
             )
         )
     if params.offering_uuid is not None:
-        clauses.append(Offering.uuid == params.offering_uuid)
+        clauses.append(
+            BackendResource.offering_id.in_(
+                select(Offering.id).where(Offering.uuid == params.offering_uuid).correlate(None)
+            )
+        )
     if params.project_uuid is not None:
-        clauses.append(Project.uuid == params.project_uuid)
+        clauses.append(
+            BackendResource.project_id.in_(
+                select(Project.id).where(Project.uuid == params.project_uuid).correlate(None)
+            )
+        )
     if params.customer_uuid is not None:
-        clauses.append(Customer.uuid == params.customer_uuid)
+        clauses.append(
+            BackendResource.project_id.in_(
+                select(Project.id)
+                .join(Project.customer)
+                .where(Customer.uuid == params.customer_uuid)
+                .correlate(None)
+            )
+        )
     if params.created is not None:
         clauses.append(BackendResource.created >= params.created)
     if params.created_before is not None:
@@ -252,13 +291,26 @@ def count_rows(session, statement) -> int:
     return session.scalar(counted)
 
 
-def paginate(session, statement, page: str, page_size: int) -> Page:
+class InvalidPage(NotFound):
+    """The page asked for is not a number within range; carries the list's size."""
+
+    def __init__(self, total: int, pages: int):
+        super().__init__("Invalid page.")
+        self.total = total
+        self.pages = pages
+
+
+def paginate(session, statement, page: str, page_size: int, *, count_statement=None) -> Page:
     """Run a select() for one page: two statements, the count and the rows.
 
-    Raises NotFound("Invalid page.") for a page that is not a positive number within range,
-    as DRF does; `last` names the last page.
+    Raises InvalidPage (a NotFound, "Invalid page.") for a page that is not a positive number
+    within range, as DRF does; `last` names the last page. `count_statement` may give a cheaper
+    count than counting `statement` itself.
     """
-    total = count_rows(session, statement)
+    if count_statement is None:
+        total = count_rows(session, statement)
+    else:
+        total = session.scalar(count_statement)
     pages = max(1, math.ceil(total / page_size))
     if page == "last":
         number = pages
@@ -266,8 +318,8 @@ def paginate(session, statement, page: str, page_size: int) -> Page:
         try:
             number = int(page)
         except (TypeError, ValueError):
-            raise NotFound("Invalid page.") from None
+            raise InvalidPage(total, pages) from None
     if number < 1 or number > pages:
-        raise NotFound("Invalid page.")
+        raise InvalidPage(total, pages)
     rows = session.scalars(statement.limit(page_size).offset((number - 1) * page_size))
     return Page(items=list(rows.unique()), total=total, number=number, size=page_size)

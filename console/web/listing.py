@@ -1,6 +1,5 @@
 """The table of reported backend resources: filters, sorting and pages, all in the URL."""
 
-import math
 from dataclasses import dataclass
 
 from flask import redirect, request, url_for
@@ -11,13 +10,12 @@ from sqlalchemy.orm import contains_eager
 from console.extensions import db
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
-from console.services import NotFound, ValidationFailed
+from console.services import ValidationFailed
 from console.services.access import visible_backend_resources_clause
 from console.services.queries import (
+    InvalidPage,
     Provider,
-    backend_resources_select,
-    count_rows,
-    paginate,
+    page_of_backend_resources,
     parse_list_params,
 )
 from console.web import bp
@@ -82,13 +80,10 @@ def backend_resource_list():
     except ValidationFailed as error:
         return _render(context, errors=error.errors, status=400)
     context["names"] = load_filter_names(params)
-    statement = backend_resources_select(params, current_user)
     try:
-        page = paginate(db.session, statement, params.page, params.page_size)
-    except NotFound:
-        total = count_rows(db.session, statement)
-        pages = max(1, math.ceil(total / params.page_size))
-        missing = MissingPage(requested=params.page, total=total, pages=pages)
+        page = page_of_backend_resources(db.session, params, current_user)
+    except InvalidPage as invalid:
+        missing = MissingPage(requested=params.page, total=invalid.total, pages=invalid.pages)
         return _render(context, missing_page=missing, status=404)
     return _render(context, page=page)
 
