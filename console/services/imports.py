@@ -138,6 +138,13 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
     return result
 
 
+def reported_limits(backend_resource: BackendResource) -> dict:
+    """Return the `limits` object of the report's metadata, which the import copies ({} if none)."""
+    metadata = backend_resource.backend_metadata
+    limits = metadata.get("limits") if isinstance(metadata, dict) else None
+    return dict(limits) if isinstance(limits, dict) else {}
+
+
 def _is_duplicate_import(error: IntegrityError) -> bool:
     """Tell whether the error is the unique index on OK resources per offering and backend id."""
     message = str(error.orig)
@@ -147,10 +154,7 @@ def _is_duplicate_import(error: IntegrityError) -> bool:
 def _create_records(session, backend_resource, offering, plan, user) -> ImportResult:
     """Add the marketplace resource and its fake done order to the session."""
     now = utcnow()
-    metadata = backend_resource.backend_metadata
-    limits = metadata.get("limits", {}) if isinstance(metadata, dict) else {}
-    if not isinstance(limits, dict):
-        limits = {}
+    limits = reported_limits(backend_resource)
     resource = MarketplaceResource(
         name=backend_resource.name,
         backend_id=backend_resource.backend_id,

@@ -3,19 +3,19 @@
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from console.extensions import db
-from console.identifiers import parse_uuid
-from console.models import BackendResource, Offering, Plan, Project
-from console.services import PermissionDenied
+from console.models import BackendResource, Offering, Plan
+from console.services import NotFound, PermissionDenied
 from console.services.imports import (
     AlreadyImported,
     BackendResourceGone,
     PlanProblem,
     find_imported_resource,
     import_backend_resource,
+    reported_limits,
 )
+from console.services.queries import find_backend_resource
 from console.services.reports import delete_backend_resource
 from console.web import bp
 from console.web.forms import ConfirmForm, ImportForm
@@ -30,20 +30,10 @@ NO_PLAN = ""
 
 def load_backend_resource(uuid_text: str) -> BackendResource:
     """Load a report with its project, customer, offering and provider, or abort with 404."""
-    resource_uuid = parse_uuid(uuid_text)
-    backend_resource = None
-    if resource_uuid is not None:
-        backend_resource = db.session.scalar(
-            select(BackendResource)
-            .where(BackendResource.uuid == resource_uuid)
-            .options(
-                joinedload(BackendResource.project).joinedload(Project.customer),
-                joinedload(BackendResource.offering).joinedload(Offering.customer),
-            )
-        )
-    if backend_resource is None:
+    try:
+        return find_backend_resource(db.session, uuid_text, current_user)
+    except NotFound:
         abort(404, description=GONE)
-    return backend_resource
 
 
 def available_plans(offering: Offering) -> list[Plan]:
@@ -55,12 +45,6 @@ def available_plans(offering: Offering) -> list[Plan]:
             .order_by(Plan.name, Plan.id)
         )
     )
-
-
-def limits_of(backend_resource: BackendResource):
-    """The `limits` of the report's metadata (what the import copies), or None."""
-    metadata = backend_resource.backend_metadata
-    return metadata.get("limits") if isinstance(metadata, dict) else None
 
 
 @bp.route("/backend-resources/<uuid>/")
@@ -75,7 +59,7 @@ def backend_resource_detail(uuid: str):
         "backend_resources/detail.html",
         backend_resource=backend_resource,
         existing=existing,
-        limits=limits_of(backend_resource),
+        limits=reported_limits(backend_resource),
         delete_form=ConfirmForm(),
     )
 
@@ -133,7 +117,7 @@ def backend_resource_import(uuid: str):
         form=form,
         plans=plans,
         existing=existing,
-        limits=limits_of(backend_resource),
+        limits=reported_limits(backend_resource),
     ), status
 
 
@@ -172,5 +156,5 @@ def backend_resource_delete(uuid: str):
         return redirect(url_for("web.backend_resource_list"), 303)
     return render_template(
         "backend_resources/delete.html", backend_resource=backend_resource, form=form,
-        limits=limits_of(backend_resource),
+        limits=reported_limits(backend_resource),
     )
