@@ -3,6 +3,8 @@
 import json
 from datetime import UTC, datetime
 
+from markupsafe import Markup, escape
+
 from console.web import bp
 
 # (seconds in the unit, label), largest first; used to say "3 h ago".
@@ -73,3 +75,12 @@ def scalar_or_json(value) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@bp.app_template_filter("breakable")
+def breakable(value) -> Markup:
+    """Let long identifiers wrap after `_`, `-`, `.` and `/` instead of mid-word."""
+    text = str(escape(value))
+    for separator in "_-./":
+        text = text.replace(separator, f"{separator}<wbr>")
+    return Markup(text)

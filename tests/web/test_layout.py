@@ -122,3 +122,10 @@ def test_405_page_is_explained(client):
     page = client.get("/logout")
     assert page.status_code == 405
     assert "405 · Method not allowed" in page.text
+
+
+def test_long_backend_ids_wrap_at_separators_and_stay_escaped(app):
+    from console.web.formatting import breakable
+
+    assert breakable("hpc_climate_2024") == "hpc_<wbr>climate_<wbr>2024"
+    assert breakable("<b>a-b</b>") == "&lt;b&gt;a-<wbr>b&lt;/<wbr>b&gt;"

@@ -111,7 +111,7 @@ def test_cells_show_project_offering_times_and_metadata(staff, factory, actors):
     )
     page = staff.get(LIST_URL).text
     assert f'<a href="/backend-resources/{resource.uuid.hex}/">climate-2025</a>' in page
-    assert "<code>hpc_climate_2025</code>" in page
+    assert "<code>hpc_<wbr>climate_<wbr>2025</code>" in page
     assert f"Climate modelling<small class=\"owner\">{actors.project.customer.name}</small>" in page
     assert f"HPC SLURM<small class=\"owner\">{actors.offering.customer.name}</small>" in page
     exact = created.strftime("%Y-%m-%d %H:%M:%S UTC")
