@@ -71,9 +71,11 @@ def pretty_json(value) -> str:
 
 @bp.app_template_filter("scalar_or_json")
 def scalar_or_json(value) -> str:
-    """Jinja filter: a plain value as text, a list or object as compact JSON."""
+    """Jinja filter: a plain value as text (numbers grouped: 25,000), a list or object as JSON."""
     if isinstance(value, str):
         return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,}"
     return json.dumps(value, ensure_ascii=False, default=str)
 
 

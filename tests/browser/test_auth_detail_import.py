@@ -70,7 +70,7 @@ def test_detail_shows_formatted_metadata_and_copies_the_backend_id(page, actors,
     block = page.locator("pre.json-block")
     expect(block).to_contain_text('"partition": "gpu-a100"')
     assert '\n  "limits": {\n    "cpu": 400000,' in block.inner_text()
-    expect(page.get_by_role("row", name="gpu 2400")).to_be_visible()
+    expect(page.get_by_role("row", name="gpu 2,400")).to_be_visible()
 
     copy = page.get_by_role("button", name="Copy backend id")
     copy.click()  # visible only because console.js ran: a CSP-blocked script would hide it

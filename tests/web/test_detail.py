@@ -59,9 +59,9 @@ def test_metadata_is_an_indented_json_block_and_limits_a_table(client, actors, f
     assert block.group(1).startswith("{\n  &#34;limits&#34;: {\n    &#34;cpu&#34;: 4000,")
     assert "&#34;users&#34;: [\n    &#34;alice&#34;," in block.group(1)
     table = re.search(r'<table class="limits-table.*?</table>', html, re.S).group(0)
-    rows = re.findall(r"<th scope=\"row\"><code>(\w+)</code></th><td class=\"num\">(\d+)</td>",
+    rows = re.findall(r"<th scope=\"row\"><code>(\w+)</code></th><td class=\"num\">([\d,]+)</td>",
                       table)
-    assert rows == [("cpu", "4000"), ("gpu", "120"), ("mem", "512000")]
+    assert rows == [("cpu", "4,000"), ("gpu", "120"), ("mem", "512,000")]
 
 
 def test_limits_that_are_not_a_mapping_get_no_table(client, actors, factory):

@@ -94,7 +94,7 @@ def test_form_summarises_what_will_be_created(client, actors, factory):
     summary = re.search(r'<article aria-labelledby="will-create-heading".*?</article>', html,
                         re.S).group(0)
     for text in ("climate-allocation", "slurm-acct-climate", "Climate modelling", "HPC SLURM",
-                 "state <code>done</code>", "<code>cpu</code>", ">4000<", ">120<"):
+                 "state <code>done</code>", "<code>cpu</code>", ">4,000<", ">120<"):
         assert text in summary
 
 

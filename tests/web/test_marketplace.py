@@ -34,8 +34,8 @@ def test_page_shows_the_resource_and_its_import_order(client, actors, factory):
     assert re.search(r"<dt>Plan</dt><dd>Standard", html)
     assert "<code>slurm-acct-climate</code>" in html
     assert "<dt>Created</dt>" in html
-    assert re.findall(r"<th scope=\"row\"><code>(\w+)</code></th><td class=\"num\">(\d+)", html) \
-        == [("cpu", "4000"), ("gpu", "120")]
+    limit_cell = r"<th scope=\"row\"><code>(\w+)</code></th><td class=\"num\">([\d,]+)"
+    assert re.findall(limit_cell, html) == [("cpu", "4,000"), ("gpu", "120")]
     orders = re.search(r'<table class="orders-table.*?</table>', html, re.S).group(0)
     row = re.search(r"<tbody>(.*?)</tbody>", orders, re.S).group(1)
     cells = re.findall(r"<td>(.*?)</td>", row, re.S)
