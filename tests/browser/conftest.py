@@ -29,7 +29,10 @@ def chromium():
         if os.environ.get("CI"):
             pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
         pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # CI machines are shared and slow at times: wait longer before calling a page wrong.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -43,7 +46,7 @@ def chromium():
 def page(chromium, live_server):
     """A fresh browser page (own cookies) whose relative URLs go to the live server."""
     context = chromium.new_context(base_url=live_server, viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     context.close()
