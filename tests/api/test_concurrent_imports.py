@@ -1,19 +1,16 @@
-"""Racing imports over real HTTP on PostgreSQL: one winner, no duplicates, never a 500."""
+"""Racing imports over real HTTP: one winner, no duplicates, never a 500.
+
+On PostgreSQL row locks serialise the racers; on SQLite the single writer and the unique index
+on OK resources per offering and backend id do.
+"""
 
 import threading
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import BackendResource, MarketplaceResource, Order
-
-
-@pytest.fixture
-def postgres_only(app):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("row locks and concurrent writers need PostgreSQL")
 
 
 def race(base_url: str, token: str, paths: list[str], body: dict) -> list[int]:
@@ -40,7 +37,7 @@ def count(model, **filters) -> int:
     return db.session.scalar(statement)
 
 
-def test_two_imports_of_one_report_make_one_resource(postgres_only, live_server, actors, factory):
+def test_two_imports_of_one_report_make_one_resource(live_server, actors, factory):
     plan = {"plan": actors.plan.uuid.hex}
     reports = [
         factory.backend_resource(actors.offering, actors.project, backend_id=f"race-{n}")
@@ -58,7 +55,7 @@ def test_two_imports_of_one_report_make_one_resource(postgres_only, live_server,
     assert count(Order) == 5
 
 
-def test_two_reports_of_one_backend_id_import_once(postgres_only, live_server, actors, factory):
+def test_two_reports_of_one_backend_id_import_once(live_server, actors, factory):
     plan = {"plan": actors.plan.uuid.hex}
     for n in range(3):
         twins = [
