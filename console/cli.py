@@ -6,12 +6,12 @@ import sys
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.demo import DEMO_PASSWORD, load_demo_data
 from console.extensions import db
-from console.models import ApiToken, User
-from console.services import DomainError
+from console.models import User
+from console.services import DomainError, accounts
 from console.services.catalog import CatalogInvalid, decode_catalog, grant_role, load_catalog
 
 MAX_PROBLEMS_SHOWN = 50
@@ -72,31 +72,16 @@ def create_user(username: str, staff: bool, support: bool, password: str | None)
     """Create a user account: staff, support, or a plain user for agents."""
     if staff and support:
         raise click.UsageError("--staff and --support are mutually exclusive.")
-    username = username.strip()
-    if not username:
-        raise click.ClickException("The username must not be empty.")
-    if len(username) > User.username.type.length:
-        raise click.ClickException(
-            f"The username is longer than {User.username.type.length} characters."
-        )
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise click.ClickException(f"User {username!r} already exists.")
+    username = accounts.check_new_username(db.session, username)
     if password is None:
         if not stdin_is_terminal():
             raise click.ClickException(
                 "No --password given and no terminal to prompt on: pass --password PASSWORD."
             )
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise click.ClickException("The password must not be empty.")
-    user = User(username=username, is_staff=staff, is_support=support)
-    user.set_password(password)
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise click.ClickException(f"User {username!r} already exists.") from None
+    accounts.create_user(
+        db.session, username=username, password=password, staff=staff, support=support
+    )
     kind = "staff user" if staff else "support user" if support else "user"
     click.echo(f"Created {kind} {username!r}.")
 
@@ -109,10 +94,7 @@ def create_token(username: str) -> None:
     user = find_user(username)
     if not user.is_active:
         click.echo(f"Warning: user {username!r} is inactive; the token will not work.", err=True)
-    token, key = ApiToken.issue(user)
-    db.session.add(token)
-    db.session.commit()
-    click.echo(key)
+    click.echo(accounts.issue_token(db.session, user))
 
 
 @roles_cli.command("grant")
