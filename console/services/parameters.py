@@ -45,17 +45,18 @@ def read_uuids(args, keys, errors: dict) -> dict:
 
 def text_filters(args, keys) -> dict:
     """Return the text filters among `keys`; raise ValidationFailed on bad ones."""
-    errors: dict = {}
-    values = read_text(args, keys, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+    return _read_or_refuse(read_text, args, keys)
 
 
 def uuid_filters(args, keys) -> dict:
     """Return the UUID filters among `keys`; raise ValidationFailed on bad ones."""
+    return _read_or_refuse(read_uuids, args, keys)
+
+
+def _read_or_refuse(reader, args, keys) -> dict:
+    """Run a reader and raise its field errors, if any, as one ValidationFailed."""
     errors: dict = {}
-    values = read_uuids(args, keys, errors)
+    values = reader(args, keys, errors)
     if errors:
         raise ValidationFailed(errors)
     return values
