@@ -35,7 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
 
 screenshots: $(VENV)/.installed
-	$(BIN)/pytest tests/browser -k screenshot
+	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

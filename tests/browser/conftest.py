@@ -50,3 +50,22 @@ def page(chromium, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def screenshot_path(tmp_path):
+    """Where a README screenshot goes: docs/screenshots/ under `make screenshots`, else tmp_path.
+
+    `make screenshots` sets CONSOLE_UPDATE_SCREENSHOTS=1; an ordinary test run leaves the
+    committed pictures alone.
+    """
+
+    def path_for(name: str) -> Path:
+        if os.environ.get("CONSOLE_UPDATE_SCREENSHOTS"):
+            folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+        else:
+            folder = tmp_path
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+
+    return path_for

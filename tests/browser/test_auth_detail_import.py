@@ -1,7 +1,6 @@
 """In real Chromium: log in, read a report, import it, and what support may not do."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,6 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "import-form.png"
 SLURM_METADATA = {
     "limits": {"cpu": 400000, "gpu": 2400, "mem": 1048576, "storage": 20480},
     "qos": "normal",
@@ -130,7 +128,7 @@ def test_support_finds_no_import_or_delete(page, actors, factory):
     expect(page.get_by_role("heading", level=1)).to_have_text("403 · Not allowed")
 
 
-def test_screenshot_import_form(page, actors, factory):
+def test_screenshot_import_form(page, actors, factory, screenshot_path):
     """Save docs/screenshots/import-form.png: the import form of a realistic SLURM allocation."""
     actors.offering.customer.name = "Nordic HPC Centre"
     actors.project.customer.name = "University of Tartu"
@@ -146,9 +144,9 @@ def test_screenshot_import_form(page, actors, factory):
     page.goto(f"/backend-resources/{item.uuid.hex}/import")
     page.get_by_label("Plan", exact=True).select_option(actors.plan.uuid.hex)
     expect(page.locator(".limits-table")).to_contain_text("storage")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 10_000
+    screenshot = screenshot_path("import-form.png")
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 10_000
 
 
 def test_plain_form_submit_shows_a_busy_button(page, actors, factory):

@@ -2,7 +2,6 @@
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +10,6 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "table.png"
 NAMES = "#results td.cell-name a"
 
 
@@ -159,7 +157,7 @@ def test_choosing_an_offering_filters_and_a_reload_keeps_the_state(page, reports
     expect(page.locator(NAMES)).to_have_text(["web-frontend-01"])
 
 
-def test_screenshot_table(page, app):
+def test_screenshot_table(page, app, screenshot_path):
     from console.demo import DEMO_PASSWORD, load_demo_data
     from console.extensions import db
 
@@ -169,6 +167,6 @@ def test_screenshot_table(page, app):
     log_in(page, "staff", DEMO_PASSWORD)
     page.goto("/backend-resources/?o=-modified")
     expect(page.locator(NAMES)).to_have_count(25)
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 20_000
+    screenshot = screenshot_path("table.png")
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 20_000
