@@ -25,7 +25,6 @@ from console.api.routing import refuse_other_methods
 from console.extensions import db
 from console.identifiers import parse_uuid
 from console.models import (
-    ORDER_TYPE_CREATE,
     MarketplaceResource,
     Offering,
     Order,
@@ -35,8 +34,12 @@ from console.models import (
 from console.services import NotFound
 from console.services.access import (
     can_see_projects,
-    visible_marketplace_resources_clause,
     visible_orders_clause,
+)
+from console.services.marketplace import (
+    creation_order,
+    find_marketplace_resource,
+    marketplace_resources_select,
 )
 from console.services.parameters import text_filters, uuid_filters
 
@@ -89,25 +92,6 @@ def offerings_select():
     )
 
 
-def marketplace_resources_select(user):
-    """Return a select() of the marketplace resources the user may see, newest first."""
-    return (
-        db.select(MarketplaceResource)
-        .options(
-            joinedload(MarketplaceResource.offering).joinedload(Offering.customer),
-            joinedload(MarketplaceResource.project).joinedload(Project.customer),
-            joinedload(MarketplaceResource.plan),
-            selectinload(MarketplaceResource.orders).options(
-                joinedload(Order.created_by),
-                joinedload(Order.consumer_reviewed_by),
-                joinedload(Order.provider_reviewed_by),
-            ),
-        )
-        .where(visible_marketplace_resources_clause(user))
-        .order_by(MarketplaceResource.created.desc(), MarketplaceResource.id.desc())
-    )
-
-
 def orders_select(user):
     """Return a select() of the orders the user may see, newest first."""
     return (
@@ -124,11 +108,6 @@ def orders_select(user):
         .where(visible_orders_clause(user))
         .order_by(Order.created.desc(), Order.id.desc())
     )
-
-
-def creation_order(resource: MarketplaceResource) -> Order | None:
-    """Return the CREATE order that brought the resource into being (the import's done order)."""
-    return next((order for order in resource.orders if order.type == ORDER_TYPE_CREATE), None)
 
 
 @bp.get(PROJECTS_RULE)
@@ -223,11 +202,7 @@ def marketplace_resource_list():
 def marketplace_resource_detail(uuid_text: str):
     """Show a marketplace resource with its creation order."""
     user = current_user()
-    resource_uuid = uuid_or_404(uuid_text, "Resource")
-    statement = marketplace_resources_select(user).where(
-        MarketplaceResource.uuid == resource_uuid
-    )
-    resource = one_or_404(statement, "Resource")
+    resource = find_marketplace_resource(db.session, uuid_text, user)
     return json_response(marketplace_resource_json(resource, creation_order(resource), user))
 
 

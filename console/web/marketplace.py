@@ -1,12 +1,11 @@
 """The marketplace resource page: what an import created."""
 
 from flask import abort, render_template
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from flask_login import current_user
 
 from console.extensions import db
-from console.identifiers import parse_uuid
-from console.models import MarketplaceResource, Offering, Order, Project
+from console.services import NotFound
+from console.services.marketplace import find_marketplace_resource
 from console.web import bp
 from console.web.guards import console_access_required
 
@@ -15,19 +14,8 @@ from console.web.guards import console_access_required
 @console_access_required
 def marketplace_resource_detail(uuid: str):
     """Show a marketplace resource and the orders that recorded it."""
-    resource_uuid = parse_uuid(uuid)
-    resource = None
-    if resource_uuid is not None:
-        resource = db.session.scalar(
-            select(MarketplaceResource)
-            .where(MarketplaceResource.uuid == resource_uuid)
-            .options(
-                joinedload(MarketplaceResource.project).joinedload(Project.customer),
-                joinedload(MarketplaceResource.offering).joinedload(Offering.customer),
-                joinedload(MarketplaceResource.plan),
-                selectinload(MarketplaceResource.orders).joinedload(Order.created_by),
-            )
-        )
-    if resource is None:
+    try:
+        resource = find_marketplace_resource(db.session, uuid, current_user)
+    except NotFound:
         abort(404, description="No marketplace resource with this UUID exists.")
     return render_template("marketplace/resource_detail.html", resource=resource)
