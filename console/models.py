@@ -26,6 +26,24 @@ ORDER_TYPE_CREATE = "Create"
 ORDER_STATE_DONE = "done"
 OFFERING_STATES = ("Draft", "Active", "Paused", "Archived", "Unavailable")
 
+SCAN_SENT = "Sent"
+SCAN_PROCESSING = "Processing"
+SCAN_DONE = "Done"
+SCAN_ERRED = "Erred"
+SCAN_STATES = (SCAN_SENT, SCAN_PROCESSING, SCAN_DONE, SCAN_ERRED)
+
+# Whether the agents were told about a scan request (console-only; not on the wire).
+DELIVERY_PENDING = "pending"
+DELIVERY_DELIVERED = "delivered"
+DELIVERY_NO_AGENT = "no_agent"
+DELIVERY_NOT_CONFIGURED = "not_configured"
+DELIVERY_FAILED = "failed"
+DELIVERY_STATES = (
+    DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_NO_AGENT, DELIVERY_NOT_CONFIGURED,
+    DELIVERY_FAILED,
+)
+OBJECT_TYPE_IMPORTABLE_RESOURCES = "importable_resources"
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
@@ -327,3 +345,121 @@ class Order(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     consumer_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[consumer_reviewed_by_id])
     provider_reviewed_by: Mapped[User | None] = relationship(foreign_keys=[provider_reviewed_by_id])
+
+
+class BackendResourceRequest(db.Model):
+    """A scan request: staff ask an offering's agent to report what its backend holds."""
+
+    __tablename__ = "backend_resource_requests"
+    __table_args__ = (
+        Index("ix_backend_resource_requests_offering_created", "offering_id", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default=SCAN_SENT, index=True)
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    error_traceback: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    delivery: Mapped[str] = mapped_column(String(20), default=DELIVERY_PENDING)
+    delivery_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_queues: Mapped[int] = mapped_column(default=0)
+    delivery_attempted: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    offering: Mapped[Offering] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class AgentIdentity(db.Model):
+    """A site agent instance registered for an offering, with its event queue once registered."""
+
+    __tablename__ = "agent_identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    offering_id: Mapped[int] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    version: Mapped[str | None] = mapped_column(String(100))
+    dependencies: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    config_file_path: Mapped[str | None] = mapped_column(Text)
+    config_file_content: Mapped[str | None] = mapped_column(Text)
+    last_restarted: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The unified event queue: None until register_queue/ is called.
+    observable_object_types: Mapped[list[Any] | None] = mapped_column(JSONType)
+    rmq_username: Mapped[str] = mapped_column(String(100), default="")
+    vhost: Mapped[str] = mapped_column(String(100), default="")
+    queue_registered: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    offering: Mapped[Offering] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    services: Mapped[list["AgentService"]] = relationship(
+        back_populates="identity", order_by="AgentService.name, AgentService.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def queue_name(self) -> str:
+        """The RabbitMQ queue the agent consumes: `consumer_<identity uuid hex>`."""
+        return f"consumer_{self.uuid.hex}"
+
+
+class AgentService(db.Model):
+    """A service (mode of work) an agent identity runs, such as event processing."""
+
+    __tablename__ = "agent_services"
+    __table_args__ = (UniqueConstraint("identity_id", "name", name="uq_agent_service_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_identities.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="Active")
+    statistics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    identity: Mapped[AgentIdentity] = relationship(back_populates="services")
+    processors: Mapped[list["AgentProcessor"]] = relationship(
+        back_populates="service", order_by="AgentProcessor.name, AgentProcessor.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class AgentProcessor(db.Model):
+    """A processor inside an agent service, with the backend it drives."""
+
+    __tablename__ = "agent_processors"
+    __table_args__ = (UniqueConstraint("service_id", "name", name="uq_agent_processor_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_services.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    backend_type: Mapped[str] = mapped_column(String(255), default="")
+    backend_version: Mapped[str | None] = mapped_column(String(255))
+    last_run: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    service: Mapped[AgentService] = relationship(back_populates="processors")
