@@ -11,10 +11,15 @@ ENVIRONMENT_SETTINGS = {
     "CONSOLE_DEFAULT_PAGE_SIZE": "CONSOLE_DEFAULT_PAGE_SIZE",
     "CONSOLE_MAX_PAGE_SIZE": "CONSOLE_MAX_PAGE_SIZE",
     "CONSOLE_CSP_DISABLED": "CONSOLE_CSP_DISABLED",
+    "CONSOLE_BROKER_URL": "CONSOLE_BROKER_URL",
+    "CONSOLE_BROKER_MANAGEMENT_URL": "CONSOLE_BROKER_MANAGEMENT_URL",
+    "CONSOLE_SCAN_STUCK_MINUTES": "CONSOLE_SCAN_STUCK_MINUTES",
 }
 
 BOOLEAN_SETTINGS = {"SESSION_COOKIE_SECURE", "CONSOLE_CSP_DISABLED"}
-INTEGER_SETTINGS = {"CONSOLE_DEFAULT_PAGE_SIZE", "CONSOLE_MAX_PAGE_SIZE"}
+INTEGER_SETTINGS = {
+    "CONSOLE_DEFAULT_PAGE_SIZE", "CONSOLE_MAX_PAGE_SIZE", "CONSOLE_SCAN_STUCK_MINUTES",
+}
 
 
 def default_settings(instance_path: str) -> dict:
@@ -31,6 +36,11 @@ def default_settings(instance_path: str) -> dict:
         "CONSOLE_CSP_DISABLED": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
+        # Event delivery to site agents; empty means scan requests are recorded, not sent.
+        "CONSOLE_BROKER_URL": "",
+        "CONSOLE_BROKER_MANAGEMENT_URL": "",
+        # A scan still Sent or Processing after this long is shown as stuck.
+        "CONSOLE_SCAN_STUCK_MINUTES": 30,
     }
 
 

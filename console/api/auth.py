@@ -64,8 +64,14 @@ def authenticate() -> None:
     except UnicodeError:
         raise AuthenticationFailed(KEY_NOT_TEXT) from None
     g.api_user = user_for_key(key)
+    g.api_token_key = key
 
 
 def current_user() -> User:
     """Return the user the request authenticated as."""
     return g.api_user
+
+
+def presented_token_key() -> str:
+    """Return the token key the request authenticated with (an agent's broker password)."""
+    return g.api_token_key

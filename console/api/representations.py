@@ -11,7 +11,11 @@ from flask import url_for
 
 from console.models import (
     OFFERING_STATES,
+    AgentIdentity,
+    AgentProcessor,
+    AgentService,
     BackendResource,
+    BackendResourceRequest,
     MarketplaceResource,
     Offering,
     Order,
@@ -338,4 +342,88 @@ def marketplace_resource_json(
     if offering.state in OFFERING_STATES:
         body["offering_state"] = offering.state
     body.update(offering_components=[], has_api_keys=False, offering_account_settings={})
+    return body
+
+
+def scan_request_json(scan: BackendResourceRequest) -> dict:
+    """The 12 keys of Waldur's BackendResourceReqSerializer, in its order."""
+    offering = scan.offering
+    return {
+        "url": url_for("api.scan_request_detail", uuid_text=scan.uuid.hex, _external=True),
+        "uuid": scan.uuid.hex,
+        "created": iso(scan.created),
+        "modified": iso(scan.modified),
+        "started": iso(scan.started),
+        "finished": iso(scan.finished),
+        "state": scan.state,
+        "offering": offering.uuid.hex,
+        "offering_name": offering.name,
+        "offering_url": offering_url(offering),
+        "error_message": scan.error_message or "",
+        "error_traceback": scan.error_traceback or "",
+    }
+
+
+def agent_processor_json(processor: AgentProcessor, *, nested: bool = False) -> dict:
+    """An agent processor; the nested form (inside a service) leaves out its service."""
+    body = {
+        "uuid": processor.uuid.hex,
+        "url": url_for("api.agent_processor_detail", uuid_text=processor.uuid.hex,
+                       _external=True),
+    }
+    if not nested:
+        body.update(service=processor.service.uuid.hex, service_name=processor.service.name)
+    body.update(
+        name=processor.name,
+        backend_type=processor.backend_type,
+        created=iso(processor.created),
+        modified=iso(processor.modified),
+        last_run=iso(processor.last_run),
+        backend_version=processor.backend_version,
+    )
+    return body
+
+
+def agent_service_json(service: AgentService, *, nested: bool = False) -> dict:
+    """An agent service with its processors; the nested form (inside an identity) without."""
+    body = {
+        "uuid": service.uuid.hex,
+        "url": url_for("api.agent_service_detail", uuid_text=service.uuid.hex, _external=True),
+    }
+    if not nested:
+        body.update(identity=service.identity.uuid.hex, identity_name=service.identity.name)
+    body.update(
+        name=service.name,
+        state=service.state,
+        created=iso(service.created),
+        modified=iso(service.modified),
+        mode=service.mode,
+        statistics=service.statistics if isinstance(service.statistics, dict) else {},
+    )
+    if not nested:
+        body["processors"] = [
+            agent_processor_json(processor, nested=True) for processor in service.processors
+        ]
+    return body
+
+
+def agent_identity_json(identity: AgentIdentity) -> dict:
+    """An agent identity with its services, as Waldur's AgentIdentitySerializer shows it."""
+    body = {
+        "uuid": identity.uuid.hex,
+        "url": url_for("api.agent_identity_detail", uuid_text=identity.uuid.hex,
+                       _external=True),
+        "offering": identity.offering.uuid.hex,
+        "created_by": identity.created_by.uuid.hex if identity.created_by else None,
+        "name": identity.name,
+        "created": iso(identity.created),
+        "modified": iso(identity.modified),
+        "services": [agent_service_json(service, nested=True) for service in identity.services],
+        "version": identity.version,
+        "dependencies": identity.dependencies if isinstance(identity.dependencies, list) else [],
+        "config_file_path": identity.config_file_path,
+        "config_file_content": identity.config_file_content,
+    }
+    if identity.last_restarted is not None:
+        body["last_restarted"] = iso(identity.last_restarted)
     return body

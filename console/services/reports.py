@@ -44,7 +44,7 @@ def _clean_text(data: dict, key: str, errors: dict, *, required: bool, max_lengt
     return value
 
 
-def _related(session, model, data: dict, key: str, errors: dict):
+def related_by_uuid(session, model, data: dict, key: str, errors: dict):
     """Resolve a uuid-keyed relation the way DRF's SlugRelatedField does."""
     if key not in data:
         errors[key] = [REQUIRED]
@@ -64,20 +64,25 @@ def _related(session, model, data: dict, key: str, errors: dict):
     return found
 
 
-def validate_report(session, data) -> dict:
-    """Return the clean values of a report, or raise ValidationFailed with field errors."""
+def expect_object(data) -> dict:
+    """Return a request body that is a JSON object; refuse anything else as DRF does."""
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "null"
-        kind = {"dict": "dict", "list": "list", "str": "str", "int": "int"}.get(kind, kind)
         raise ValidationFailed(
             {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
         )
+    return data
+
+
+def validate_report(session, data) -> dict:
+    """Return the clean values of a report, or raise ValidationFailed with field errors."""
+    data = expect_object(data)
     errors: dict = {}
     clean = {
         "name": _clean_text(data, "name", errors, required=True,
                             max_length=NAME_MAX_LENGTH, allow_blank=False),
-        "project": _related(session, Project, data, "project", errors),
-        "offering": _related(session, Offering, data, "offering", errors),
+        "project": related_by_uuid(session, Project, data, "project", errors),
+        "offering": related_by_uuid(session, Offering, data, "offering", errors),
         "backend_id": _clean_text(data, "backend_id", errors, required=False,
                                   max_length=BACKEND_ID_MAX_LENGTH, allow_blank=True) or "",
         "backend_metadata": {},
