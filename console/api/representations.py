@@ -407,6 +407,21 @@ def agent_service_json(service: AgentService, *, nested: bool = False) -> dict:
     return body
 
 
+# Agent versions the test suite runs end to end against this console.
+TESTED_AGENT_VERSIONS = ("1.0.7",)
+
+
+def agent_compatibility(version: str | None) -> dict:
+    """Whether this console is known to work with the agent's version."""
+    if version in TESTED_AGENT_VERSIONS:
+        return {"status": "compatible", "message": f"waldur-site-agent {version} is tested."}
+    return {
+        "status": "unknown",
+        "message": "This agent version is not tested against this console; "
+        f"tested: {', '.join(TESTED_AGENT_VERSIONS)}.",
+    }
+
+
 def agent_identity_json(identity: AgentIdentity) -> dict:
     """An agent identity with its services, as Waldur's AgentIdentitySerializer shows it."""
     body = {
@@ -419,6 +434,7 @@ def agent_identity_json(identity: AgentIdentity) -> dict:
         "created": iso(identity.created),
         "modified": iso(identity.modified),
         "services": [agent_service_json(service, nested=True) for service in identity.services],
+        "compatibility": agent_compatibility(identity.version),
         "version": identity.version,
         "dependencies": identity.dependencies if isinstance(identity.dependencies, list) else [],
         "config_file_path": identity.config_file_path,
