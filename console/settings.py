@@ -14,11 +14,14 @@ ENVIRONMENT_SETTINGS = {
     "CONSOLE_BROKER_URL": "CONSOLE_BROKER_URL",
     "CONSOLE_BROKER_MANAGEMENT_URL": "CONSOLE_BROKER_MANAGEMENT_URL",
     "CONSOLE_SCAN_STUCK_MINUTES": "CONSOLE_SCAN_STUCK_MINUTES",
+    "CONSOLE_STALE_DAYS": "CONSOLE_STALE_DAYS",
+    "CONSOLE_BULK_MAX_ROWS": "CONSOLE_BULK_MAX_ROWS",
 }
 
 BOOLEAN_SETTINGS = {"SESSION_COOKIE_SECURE", "CONSOLE_CSP_DISABLED"}
 INTEGER_SETTINGS = {
     "CONSOLE_DEFAULT_PAGE_SIZE", "CONSOLE_MAX_PAGE_SIZE", "CONSOLE_SCAN_STUCK_MINUTES",
+    "CONSOLE_STALE_DAYS", "CONSOLE_BULK_MAX_ROWS",
 }
 
 
@@ -41,6 +44,10 @@ def default_settings(instance_path: str) -> dict:
         "CONSOLE_BROKER_MANAGEMENT_URL": "",
         # A scan still Sent or Processing after this long is shown as stuck.
         "CONSOLE_SCAN_STUCK_MINUTES": 30,
+        # A report older than this many days is flagged stale.
+        "CONSOLE_STALE_DAYS": 14,
+        # The most rows one bulk action may select.
+        "CONSOLE_BULK_MAX_ROWS": 10000,
     }
 
 

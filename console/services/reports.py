@@ -3,9 +3,11 @@
 from sqlalchemy import select
 
 from console.identifiers import parse_uuid
-from console.models import BackendResource, Offering, Project, User
+from console.models import HISTORY_DELETE, BackendResource, Offering, Project, User
 from console.services import PermissionDenied, ValidationFailed
 from console.services.access import can_manage_offering
+from console.services.dismissals import ignore_entry
+from console.services.history import record
 from console.services.parameters import NULL_CHARACTERS
 
 NAME_MAX_LENGTH = 150
@@ -125,14 +127,25 @@ def create_backend_resource(session, *, data, user: User) -> BackendResource:
     if not can_manage_offering(session, user, clean["offering"]):
         raise PermissionDenied()
     backend_resource = BackendResource(**clean)
+    # A backend id on the offering's ignore list is born dismissed; the agent is not told.
+    dismissal = ignore_entry(session, clean["offering"].id, clean["backend_id"])
+    if dismissal is not None:
+        backend_resource.dismissal_id = dismissal.id
     session.add(backend_resource)
     session.commit()
     return backend_resource
 
 
-def delete_backend_resource(session, *, backend_resource: BackendResource, user: User) -> None:
-    """Delete a report; staff, or a manager of its offering."""
+def delete_backend_resource(session, *, backend_resource: BackendResource, user: User,
+                            bulk_job_id: int | None = None) -> None:
+    """Delete a report (staff, or a manager of its offering), recorded in the history."""
     if not can_manage_offering(session, user, backend_resource.offering):
         raise PermissionDenied()
-    session.delete(backend_resource)
-    session.commit()
+    try:
+        record(session, HISTORY_DELETE, user=user, report=backend_resource, outcome="deleted",
+               bulk_job_id=bulk_job_id)
+        session.delete(backend_resource)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
