@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from console.models import (
     HISTORY_ACTIONS,
@@ -147,7 +148,7 @@ def parse_activity_params(args, *, default_page_size: int = 25,
 
 def activity_select(params: ActivityParams):
     """History entries matching the filters, newest first."""
-    statement = select(HistoryEntry)
+    statement = select(HistoryEntry).options(selectinload(HistoryEntry.marketplace_resource))
     if params.action:
         statement = statement.where(HistoryEntry.action == params.action)
     if params.username:

@@ -220,6 +220,24 @@ def find_backend_resource(session, uuid_value, user, *, with_flags=False) -> Bac
     return found
 
 
+def duplicate_reports(session, report: BackendResource, limit: int = 20) -> list:
+    """The other reports of the offering with the same backend id (none without a backend id)."""
+    if not report.duplicate_count:
+        return []
+    return list(
+        session.scalars(
+            select(BackendResource)
+            .where(
+                BackendResource.offering_id == report.offering_id,
+                BackendResource.backend_id == report.backend_id,
+                BackendResource.id != report.id,
+            )
+            .order_by(BackendResource.created.desc(), BackendResource.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def filter_clauses(params: ListParams) -> list:
     """Return the WHERE clauses for the filters that are set."""
     clauses = []

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from console.web import auth, backend_resources, listing, marketplace  # noqa: E402, F401
+from console.web import (  # noqa: E402, F401
+    activity,
+    auth,
+    backend_resources,
+    bulk,
+    dismissals,
+    exports,
+    flag_badges,
+    listing,
+    marketplace,
+)

@@ -44,6 +44,12 @@
     var params = new URLSearchParams(window.location.search);
     Array.prototype.forEach.call(form.elements, function (control) {
       if (!control.name || control === document.activeElement) return;
+      if (control.type === "checkbox") {
+        // Repeated or comma-separated (flag=duplicate,stale): checked if the URL names it.
+        var named = params.getAll(control.name).join(",").split(",");
+        control.checked = named.indexOf(control.value) >= 0;
+        return;
+      }
       var values = params.getAll(control.name);
       var value = values.length ? values[values.length - 1] : "";
       if (control.value !== value) control.value = value;
