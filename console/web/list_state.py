@@ -8,6 +8,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from console.services.flags import FLAG_LABELS
+from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import DEFAULT_ORDERING, ORDERING_CHOICES
 
 ENDPOINT = "web.backend_resource_list"
@@ -205,7 +206,7 @@ class ListState:
             if spec.key == "dismissed":
                 value = {"only": "only", "any": "or not"}.get(value, value)
             if spec.key == "metadata":
-                value = " and ".join(part.strip() for part in value.split(";") if part.strip())
+                value = metadata_words(value)
             text = Markup("{} <strong>{}</strong>").format(spec.phrase, value)
             active.append(ActiveFilter(spec.key, spec.label, text, self.without(spec.key)))
         return active
@@ -225,6 +226,15 @@ class ListState:
         if others:
             sentence += Markup(", " if where else " ") + Markup(", ").join(others)
         return sentence + ", " + ", then ".join(ordering_phrase(key) for key in self.ordering)
+
+
+def metadata_words(value: str) -> str:
+    """The metadata filter in plain words: "partition = gpu and limits.cpu > 1000"."""
+    try:
+        conditions = parse_metadata_filter(value)
+    except ValueError:
+        return value
+    return " and ".join(condition.text for condition in conditions)
 
 
 def flag_words(flag: str) -> str:
