@@ -14,6 +14,7 @@ from console.services.flags import row_flags
 from console.services.queries import ListParams, backend_resources_select
 
 BATCH_ROWS = 1000
+CHUNK_ROWS = 200  # rows per piece of the response
 COLUMNS = (
     "uuid", "name", "backend_id", "project_uuid", "project", "customer", "offering_uuid",
     "offering", "provider", "reported", "last_updated", "age_days", "flags",
@@ -73,7 +74,7 @@ def csv_chunks(records):
         row["backend_metadata"] = json.dumps(row["backend_metadata"], sort_keys=True)
         row["dismissed"] = "yes" if row["dismissed"] else "no"
         writer.writerow(["" if row[key] is None else row[key] for key in COLUMNS])
-        if count % 500 == 0:
+        if count % CHUNK_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -88,7 +89,7 @@ def json_chunks(records):
     for count, record in enumerate(records, start=1):
         parts.append(separator + json.dumps(record, ensure_ascii=False, sort_keys=False))
         separator = ",\n"
-        if count % 500 == 0:
+        if count % CHUNK_ROWS == 0:
             yield "".join(parts)
             parts = []
     yield "".join(parts) + "\n]\n"
