@@ -7,6 +7,7 @@ reports back. A report without a backend id is dismissed alone.
 """
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from console.identifiers import parse_uuid
 from console.models import (
@@ -47,10 +48,22 @@ def ignore_entry(session, offering_id: int, backend_id: str) -> Dismissal | None
 
 def dismiss_backend_resource(session, *, report_uuid, user: User, reason: str = "",
                              bulk_job_id: int | None = None) -> Dismissal:
-    """Dismiss a report and every report of its backend id; one transaction, recorded."""
+    """Dismiss a report and every report of its backend id; one transaction, recorded.
+
+    Two staff dismissing twins at once both try to add the ignore-list entry; the loser of the
+    unique index tries again and joins the winner's entry.
+    """
     if not can_import(user):
         raise PermissionDenied()
     reason = clean_reason(reason)
+    try:
+        return _dismiss(session, report_uuid, user, reason, bulk_job_id)
+    except IntegrityError:
+        return _dismiss(session, report_uuid, user, reason, bulk_job_id)
+
+
+def _dismiss(session, report_uuid, user: User, reason: str, bulk_job_id) -> Dismissal:
+    """One attempt at dismissing: the whole change in one transaction."""
     try:
         report = _locked_report(session, report_uuid)
         if report.dismissal_id is not None:
