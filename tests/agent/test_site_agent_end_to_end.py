@@ -44,6 +44,9 @@ class ApiClient:
             base_url=base_url, headers={"Authorization": f"Token {token}"}, timeout=30
         )
 
+    def close(self) -> None:
+        self.http.close()
+
     def scan(self, offering_uuid: str) -> dict:
         """POST /api/backend-resource-requests/: ask the offering's agent to scan."""
         response = self.http.post(
@@ -173,6 +176,7 @@ def site(live_server, actors, factory, resources_file, start_site_agent, request
     site = Site(live_server, actors, projects, resources_file, start_site_agent)
     site.request_log = request_log
     yield site
+    site.staff.close()
     failed = [r for r in request_log.from_agent() if r.status >= 500]
     assert failed == [], f"the console answered the agent with a server error: {failed}"
 
