@@ -318,19 +318,3 @@ def live_server(app):
         server.shutdown()
         thread.join(timeout=5)
 
-
-BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
-BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
-
-
-@pytest.fixture
-def broker_settings():
-    """App settings that point event delivery at the test RabbitMQ (skip when there is none)."""
-    if not (BROKER_URL and BROKER_MANAGEMENT_URL):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs CONSOLE_TEST_BROKER_URL and CONSOLE_TEST_BROKER_MANAGEMENT_URL")
-        pytest.skip("CONSOLE_TEST_BROKER_URL is not set")
-    return {
-        "CONSOLE_BROKER_URL": BROKER_URL,
-        "CONSOLE_BROKER_MANAGEMENT_URL": BROKER_MANAGEMENT_URL,
-    }
