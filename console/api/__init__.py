@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from console.api import auth, backend_resources, catalog, errors  # noqa: E402, F401
+from console.api import (  # noqa: E402, F401
+    auth,
+    backend_resources,
+    catalog,
+    errors,
+    users,
+    version,
+)
