@@ -9,6 +9,7 @@ from console.api import (  # noqa: E402, F401
     backend_resources,
     catalog,
     errors,
+    providers,
     users,
     version,
 )
