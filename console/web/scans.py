@@ -63,7 +63,7 @@ class ScanListState:
 
     @classmethod
     def from_args(cls, args) -> "ScanListState":
-        """Read the state from request arguments; the last non-empty value of each wins."""
+        """Read the state from request arguments; the last value of each wins, as the parser."""
 
         def last(key: str) -> str:
             given = args.getlist(key)
@@ -184,16 +184,17 @@ def scan_duration(scan: BackendResourceRequest, now: datetime) -> str:
 
 
 def describe_duration(length: timedelta) -> str:
-    """A duration in its two largest units: "45 s", "4 min 12 s", "2 h 5 min", "3 d 4 h"."""
+    """A duration in its largest unit and the next: "45 s", "4 min 12 s", "2 h", "3 d 4 h"."""
     seconds = max(0, int(length.total_seconds()))
-    parts = []
-    for size, label in DURATION_UNITS:
-        if seconds >= size or (size == 1 and not parts):
-            parts.append(f"{seconds // size} {label}")
-            seconds %= size
-        if len(parts) == 2 or (parts and not seconds):
-            break
-    return " ".join(parts)
+    last = len(DURATION_UNITS) - 1
+    index = next((n for n, (size, _) in enumerate(DURATION_UNITS) if seconds >= size), last)
+    size, label = DURATION_UNITS[index]
+    words = f"{seconds // size} {label}"
+    if index < last:
+        smaller, smaller_label = DURATION_UNITS[index + 1]
+        if rest := seconds % size // smaller:
+            words += f" {rest} {smaller_label}"
+    return words
 
 
 def offering_choices(state: ScanListState) -> list[Offering]:

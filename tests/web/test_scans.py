@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import SCAN_STATES, BackendResourceRequest
+from console.web.scans import describe_duration
 from tests.web.listing_helpers import HX, LIST_URL, links, row_names, text_of
 from tests.web.scan_helpers import add_identity, add_scan
 from tests.web.session_helpers import csrf_token, log_in
@@ -453,3 +454,12 @@ def test_the_page_has_no_inline_scripts_or_styles(staff, actors):
     assert not re.search(r"\son[a-z]+=", page)
     assert not re.search(r"\sstyle=", page)
     assert '<a href="/scans/"\n                 aria-current="page">Scans</a>' in page
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(0, "0 s"), (45, "45 s"), (252, "4 min 12 s"), (3600, "1 h"), (3605, "1 h"),
+     (3660, "1 h 1 min"), (100_859, "1 d 4 h"), (-5, "0 s")],
+)
+def test_durations_read_in_their_largest_unit_and_the_next(seconds, words):
+    assert describe_duration(timedelta(seconds=seconds)) == words
