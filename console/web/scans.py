@@ -99,6 +99,7 @@ class ScanListState:
 
     @property
     def has_filters(self) -> bool:
+        """An offering or a state narrows the list."""
         return bool(self.offering_uuid or self.states)
 
     def clear_filters_url(self) -> str:
