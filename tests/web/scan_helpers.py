@@ -23,7 +23,7 @@ def add_identity(offering, user, *, queue: bool = False, **values) -> AgentIdent
     values.setdefault("name", "slurm-agent-hpc")
     if queue:
         values.update(queue_registered=datetime.now(UTC), vhost=user.uuid.hex,
-                      rmq_username=user.uuid.hex, observable_object_types=[])
+                      rmq_username=user.uuid.hex, observable_object_types=[], queue_owner=user)
     identity = AgentIdentity(offering=offering, created_by=user, **values)
     db.session.add(identity)
     db.session.commit()
