@@ -6,6 +6,7 @@ bp = Blueprint("web", __name__)
 
 from console.web import (  # noqa: E402, F401
     activity,
+    agents,
     auth,
     backend_resources,
     bulk,
@@ -14,4 +15,5 @@ from console.web import (  # noqa: E402, F401
     flag_badges,
     listing,
     marketplace,
+    scans,
 )
