@@ -105,3 +105,20 @@ def test_bulk_import_shows_progress_then_each_outcome_screenshot(
     page.get_by_role("link", name="resource", exact=True).first.click()
     expect(page.get_by_role("heading", name="Imported from the report")).to_be_visible()
     assert console_errors == []
+
+
+def test_a_negated_flag_from_the_url_survives_other_filter_changes(
+        page, triage, console_errors):  # noqa: F811
+    log_in(page)
+    page.goto("/backend-resources/?flag=-stale")
+    expect(page.locator(NAMES)).to_have_count(6)
+    page.get_by_role("checkbox", name="duplicate").check()
+    expect(page.locator(NAMES)).to_have_text(["climate-ensemble (again)", "climate-ensemble"])
+    expect(page.locator("#list-status")).to_contain_text("flagged duplicate and not stale")
+    page.get_by_role("link", name=re.compile("Remove filter: flagged")).click()
+    expect(page.locator(NAMES)).to_have_count(7)
+    page.get_by_label("Metadata").fill("partition=cpu")
+    page.get_by_label("Metadata").press("Enter")
+    expect(page.locator(NAMES)).to_have_count(4)
+    expect(page).not_to_have_url(re.compile("flag="))
+    assert console_errors == []
