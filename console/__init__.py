@@ -1,10 +1,13 @@
 """Backend Resource Console: staff console and Waldur-compatible JSON API."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console.extensions import csrf, db, login_manager, migrate
+from console import throttling  # noqa: F401  (registers the database storage for Flask-Limiter)
+from console.extensions import csrf, db, limiter, login_manager, migrate
 from console.settings import default_settings, environment_settings, instance_secret_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,13 +27,27 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    lifetime = timedelta(hours=app.config["CONSOLE_SESSION_LIFETIME_HOURS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    # A CSRF token lives no longer than the session it belongs to.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(lifetime.total_seconds()))
+    if app.config["CONSOLE_PROXY_FIX"]:
+        hops = app.config["CONSOLE_PROXY_FIX"]
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+    from console import cli, errors, models, request_guards  # noqa: F401  (models: tables)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
+    # Order matters: the guards read the body before anything else, and throttling refuses a
+    # locked-out login before CSRF checks or password hashing cost anything.
+    request_guards.register(app)
+    limiter.init_app(app)
     csrf.init_app(app)
 
-    from console import cli, errors, models  # noqa: F401  (models register their tables)
     from console.api import bp as api_bp
     from console.web import bp as web_bp
 
