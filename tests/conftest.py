@@ -41,6 +41,14 @@ def pytest_configure(config):
         raise pytest.UsageError("CI needs CONSOLE_TEST_DATABASE_URL (PostgreSQL) to be set")
 
 
+@pytest.fixture(autouse=True)
+def no_console_environment(monkeypatch):
+    """Tests see the built-in defaults, not the developer's own CONSOLE_* settings."""
+    for variable in list(os.environ):
+        if variable.startswith("CONSOLE_") and not variable.startswith("CONSOLE_TEST_"):
+            monkeypatch.delenv(variable)
+
+
 _postgres_schema_ready = False
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import ApiToken, hash_token_key, utcnow
-from tests.cli.conftest import count
+from tests.cli.conftest import count, succeed
 
 
 def test_prints_only_the_key_and_stores_its_hash(runner, factory):
@@ -25,7 +25,7 @@ def test_prints_only_the_key_and_stores_its_hash(runner, factory):
 
 def test_each_call_issues_a_new_key(runner, factory):
     factory.user("agent")
-    keys = {runner.invoke(args=["tokens", "create", "agent"]).stdout.strip() for _ in range(2)}
+    keys = {succeed(runner, "tokens", "create", "agent").stdout.strip() for _ in range(2)}
     assert len(keys) == 2
     assert count(ApiToken) == 2
 
@@ -48,7 +48,7 @@ def test_inactive_user_gets_a_warning_on_stderr_only(runner, factory):
 
 def test_issued_key_authenticates_on_the_api(runner, factory, client):
     factory.user("agent")
-    key = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    key = succeed(runner, "tokens", "create", "agent").stdout.strip()
     accepted = client.get("/api/backend-resources/", headers={"Authorization": f"Token {key}"})
     refused = client.get("/api/backend-resources/", headers={"Authorization": "Token wrong"})
     assert (accepted.status_code, refused.status_code) == (200, 401)
@@ -56,9 +56,9 @@ def test_issued_key_authenticates_on_the_api(runner, factory, client):
 
 def test_list_shows_each_token_by_its_prefix_and_expiry(runner, factory, app):
     factory.user("agent")
-    first = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    first = succeed(runner, "tokens", "create", "agent").stdout.strip()
     app.config["CONSOLE_TOKEN_LIFETIME_DAYS"] = 30
-    second = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    second = succeed(runner, "tokens", "create", "agent").stdout.strip()
     result = runner.invoke(args=["tokens", "list", "agent"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -76,8 +76,8 @@ def test_list_of_a_user_without_tokens_says_so(runner, factory):
 
 def test_revoke_by_prefix_stops_the_token_at_once(runner, factory, client):
     factory.user("agent")
-    key = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
-    kept = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    key = succeed(runner, "tokens", "create", "agent").stdout.strip()
+    kept = succeed(runner, "tokens", "create", "agent").stdout.strip()
     result = runner.invoke(args=["tokens", "revoke", key[:8]])
     assert result.exit_code == 0, result.output
     assert result.stdout == f"Revoked token {key[:8]}… of 'agent'.\n"
@@ -90,7 +90,7 @@ def test_revoke_by_prefix_stops_the_token_at_once(runner, factory, client):
 
 def test_revoke_accepts_the_whole_key(runner, factory):
     factory.user("agent")
-    key = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    key = succeed(runner, "tokens", "create", "agent").stdout.strip()
     assert runner.invoke(args=["tokens", "revoke", key]).exit_code == 0
     assert count(ApiToken) == 0
 
@@ -102,7 +102,7 @@ def test_revoke_accepts_the_whole_key(runner, factory):
 )
 def test_revoke_refuses_short_and_unknown_prefixes(runner, factory, argument, message):
     factory.user("agent")
-    key = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    key = succeed(runner, "tokens", "create", "agent").stdout.strip()
     if key.startswith(argument):
         pytest.skip("the random key happens to start with the probe")
     result = runner.invoke(args=["tokens", "revoke", argument])
@@ -124,7 +124,7 @@ def test_revoke_refuses_a_prefix_naming_two_tokens(runner, factory):
 def test_tokens_issued_with_a_lifetime_expire_on_the_api(runner, factory, client, app):
     app.config["CONSOLE_TOKEN_LIFETIME_DAYS"] = 1
     user = factory.user("agent")
-    key = runner.invoke(args=["tokens", "create", "agent"]).stdout.strip()
+    key = succeed(runner, "tokens", "create", "agent").stdout.strip()
     headers = {"Authorization": f"Token {key}"}
     assert client.get("/api/backend-resources/", headers=headers).status_code == 200
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))

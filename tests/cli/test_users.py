@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import ApiToken, User
-from tests.cli.conftest import count
+from tests.cli.conftest import count, succeed
 
 
 def stored_user(username: str) -> User | None:
@@ -36,7 +36,7 @@ def test_staff_and_support_are_mutually_exclusive(runner, ctx):
     result = runner.invoke(
         args=["users", "create", "alice", "--staff", "--support", "--password", "x"]
     )
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # click's usage error
     assert "mutually exclusive" in result.stderr
     assert count(User) == 0
 
@@ -87,8 +87,8 @@ def test_deactivate_ends_the_users_tokens_and_sessions(runner, factory, client):
     from tests.web.session_helpers import log_in
 
     factory.user("alice", is_staff=True)
-    key = runner.invoke(args=["tokens", "create", "alice"]).stdout.strip()
-    runner.invoke(args=["tokens", "create", "alice"])
+    key = succeed(runner, "tokens", "create", "alice").stdout.strip()
+    succeed(runner, "tokens", "create", "alice")
     assert log_in(client, "alice").status_code == 303
     result = runner.invoke(args=["users", "deactivate", "alice"])
     assert result.exit_code == 0, result.output
