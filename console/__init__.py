@@ -1,5 +1,6 @@
 """Backend Resource Console: staff console and Waldur-compatible JSON API."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,10 +15,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: defaults, then CONSOLE_* environment variables, then `config`."""
+    """Build the application: defaults, then CONSOLE_* environment variables, then `config`.
+
+    Raises SettingsError, naming the variable, when a CONSOLE_* value cannot be used.
+    """
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        # Where the default SQLite file and the generated secret key live.
+        instance_path=os.environ.get("CONSOLE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )

@@ -1,10 +1,11 @@
 """Application-wide error pages: JSON under /api/, HTML elsewhere."""
 
 import contextlib
+import traceback
 
 from flask import g, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
@@ -82,7 +83,16 @@ def register(app) -> None:
     def unexpected_error(error: Exception):
         """Roll back and answer 500 without leaking internals."""
         _roll_back()
-        app.logger.exception("Unhandled error")
+        if isinstance(error, DBAPIError):
+            # The database's own message can quote the values of the row (what users typed):
+            # log its kind, code, statement and where it happened, not its text.
+            app.logger.error(
+                "Unhandled error: %s (SQLSTATE %s) in statement %s\n%s",
+                type(error.orig).__name__, getattr(error.orig, "sqlstate", None) or "-",
+                error.statement, "".join(traceback.format_tb(error.__traceback__)),
+            )
+        else:
+            app.logger.exception("Unhandled error")
         if wants_json():
             return jsonify(detail="A server error occurred."), 500
         return render_template("error.html", error=None), 500
