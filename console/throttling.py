@@ -36,8 +36,9 @@ KEY_MAX_LENGTH = 255
 
 
 def stored_key(key: str) -> str:
-    """The key as the table keeps it: a digest when it is longer than the column."""
-    if len(key) <= KEY_MAX_LENGTH:
+    """The key as the table keeps it: a digest when it is longer than the column or holds a NUL
+    character (a username typed with one), which PostgreSQL text cannot."""
+    if len(key) <= KEY_MAX_LENGTH and "\x00" not in key:
         return key
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
