@@ -21,11 +21,12 @@ from console.models import (
     User,
     utcnow,
 )
-from console.services import DomainError, NotFound, PermissionDenied, ValidationFailed
+from console.services import DomainError, PermissionDenied, ValidationFailed
 from console.services.access import can_import
 from console.services.history import record, report_snapshot
+from console.services.locking import begin_writing
+from console.services.reports import BackendResourceGone, take_backend_resource
 
-BACKEND_RESOURCE_GONE = "No BackendResource matches the given query."
 PLAN_REQUIRED = "Plan is required when importing resources."
 PLAN_NOT_AVAILABLE = "This plan is not available for the selected offering."
 ALREADY_IMPORTED = "Resource has been imported already."
@@ -43,13 +44,6 @@ class AlreadyImported(ValidationFailed):
     def __init__(self, existing: MarketplaceResource | None):
         super().__init__([ALREADY_IMPORTED])
         self.existing = existing
-
-
-class BackendResourceGone(NotFound):
-    """The report no longer exists: someone imported or deleted it, or it never did."""
-
-    def __init__(self):
-        super().__init__(BACKEND_RESOURCE_GONE)
 
 
 @dataclass
@@ -101,14 +95,16 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
     """Turn a backend resource into an OK marketplace resource plus a done CREATE order.
 
     One transaction: the resource, the order, the history entry and the deletion of the report
-    are committed together or not at all. Concurrent imports of one report are serialised by
-    row locks on PostgreSQL; the loser finds the report gone. A refusal is recorded in the
+    are committed together or not at all. Concurrent imports and deletes of one report are
+    serialised (row locks on PostgreSQL, the write lock on SQLite): the loser finds the report
+    gone and gets BackendResourceGone. A refusal of a report that exists is recorded in the
     history afterwards, in a transaction of its own. Raises DomainError subclasses.
     """
     if not can_import(user):
         raise PermissionDenied()
     refused = None  # what a refusal records of the report, taken while it is loaded
     try:
+        begin_writing(session)
         plan = find_plan(session, plan_value)
         resource_uuid = parse_uuid(str(backend_resource_uuid))
         if resource_uuid is None:
@@ -133,7 +129,7 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
         record(session, HISTORY_IMPORT, user=user, report=backend_resource,
                outcome=f"imported as {result.resource.name} ({plan_text})",
                marketplace_resource_id=result.resource.id, bulk_job_id=bulk_job_id)
-        session.delete(backend_resource)
+        take_backend_resource(session, backend_resource)
         session.commit()
     except DomainError as error:
         session.rollback()
@@ -165,7 +161,7 @@ def _refusal_snapshot(backend_resource) -> dict:
 
 def _record_refusal(session, snapshot, error, user, bulk_job_id) -> None:
     """Record a refused import of an existing report in its own small transaction."""
-    if snapshot is None:
+    if snapshot is None or isinstance(error, BackendResourceGone):
         return
     session.add(HistoryEntry(
         action=HISTORY_IMPORT_REFUSED,

@@ -1,7 +1,7 @@
 """triage: flags, dismissals, history, bulk jobs
 
-Revision ID: 0004_triage
-Revises: 0003_scan_requests_and_agents
+Revision ID: 0005_triage
+Revises: 0004_hardening
 Create Date: 2026-11-28 20:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '0004_triage'
-down_revision = '0003_scan_requests_and_agents'
+revision = '0005_triage'
+down_revision = '0004_hardening'
 branch_labels = None
 depends_on = None
 
