@@ -51,14 +51,21 @@ def report_snapshot(report: BackendResource) -> dict:
     }
 
 
-def record(session, action: str, *, user: User | None, outcome: str = "",
-           report: BackendResource | None = None, offering: Offering | None = None,
-           snapshot: dict | None = None, **links) -> HistoryEntry:
+def record(session, action: str, **values) -> HistoryEntry:
     """Add a history entry to the session (committed with the change it describes)."""
+    entry = history_entry(action, **values)
+    session.add(entry)
+    return entry
+
+
+def history_entry(action: str, *, user: User | None, outcome: str = "",
+                  report: BackendResource | None = None, offering: Offering | None = None,
+                  snapshot: dict | None = None, **links) -> HistoryEntry:
+    """A history entry, not yet in the session: taken while the report is still loaded."""
     if report is not None:
         offering = report.offering
         snapshot = report_snapshot(report)
-    entry = HistoryEntry(
+    return HistoryEntry(
         action=action,
         outcome=outcome,
         user_id=user.id if user is not None else None,
@@ -69,8 +76,6 @@ def record(session, action: str, *, user: User | None, outcome: str = "",
         snapshot=snapshot or {},
         **links,
     )
-    session.add(entry)
-    return entry
 
 
 def import_entry_of(session, marketplace_resource: MarketplaceResource) -> HistoryEntry | None:

@@ -10,7 +10,7 @@ from console.models import HISTORY_DELETE, BackendResource, Offering, Project, U
 from console.services import NotFound, PermissionDenied, ValidationFailed
 from console.services.access import can_manage_offering
 from console.services.dismissals import ignore_entry
-from console.services.history import record
+from console.services.history import history_entry
 from console.services.locking import delete_exactly_once
 from console.services.parameters import NULL_CHARACTERS
 
@@ -202,14 +202,17 @@ def delete_backend_resource(session, *, backend_resource: BackendResource, user:
                             bulk_job_id: int | None = None) -> None:
     """Delete a report (staff, or a manager of its offering), recorded in the history.
 
-    Exactly one of racing deletes wins; its history entry commits with it.
+    Exactly one of racing deletes wins; its history entry commits with it. The entry is written
+    after the report is taken, so that locks come in the import's order (report, then offering)
+    and the two never deadlock on PostgreSQL.
     """
     if not can_manage_offering(session, user, backend_resource.offering):
         raise PermissionDenied()
     try:
-        record(session, HISTORY_DELETE, user=user, report=backend_resource, outcome="deleted",
-               bulk_job_id=bulk_job_id)
+        entry = history_entry(HISTORY_DELETE, user=user, report=backend_resource,
+                              outcome="deleted", bulk_job_id=bulk_job_id)
         take_backend_resource(session, backend_resource)
+        session.add(entry)
         session.commit()
     except BaseException:
         session.rollback()

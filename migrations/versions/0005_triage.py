@@ -113,7 +113,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_history_entries_scan_request_id'), ['scan_request_id'], unique=False)
         batch_op.create_index('ix_history_entries_user_created', ['user_id', 'created'], unique=False)
 
-    with op.batch_alter_table('backend_resources', schema=None) as batch_op:
+    # SQLite rebuilds the table: keep its AUTOINCREMENT (ids of deleted reports never reused).
+    with op.batch_alter_table('backend_resources', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('dismissal_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_backend_resources_dismissal_id'), ['dismissal_id'], unique=False)
         batch_op.create_foreign_key('fk_backend_resources_dismissal_id', 'dismissals', ['dismissal_id'], ['id'], ondelete='SET NULL')
@@ -137,7 +139,9 @@ def downgrade():
     with op.batch_alter_table('marketplace_resources', schema=None) as batch_op:
         batch_op.drop_index('ix_marketplace_resources_offering_backend_id')
 
-    with op.batch_alter_table('backend_resources', schema=None) as batch_op:
+    # SQLite rebuilds the table: keep its AUTOINCREMENT (ids of deleted reports never reused).
+    with op.batch_alter_table('backend_resources', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_constraint('fk_backend_resources_dismissal_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_backend_resources_dismissal_id'))
         batch_op.drop_column('dismissal_id')
