@@ -66,6 +66,18 @@ def _dismiss(session, report_uuid, user: User, reason: str, bulk_job_id) -> Dism
     """One attempt at dismissing: the whole change in one transaction."""
     try:
         report = _locked_report(session, report_uuid)
+        if report.backend_id:
+            # Lock every report of the backend id before writing anything that locks the
+            # offering: the import's order (report, then offering), so the two never deadlock.
+            session.execute(
+                select(BackendResource.id)
+                .where(
+                    BackendResource.offering_id == report.offering_id,
+                    BackendResource.backend_id == report.backend_id,
+                )
+                .order_by(BackendResource.id)
+                .with_for_update()
+            ).all()
         if report.dismissal_id is not None:
             dismissal = session.get(Dismissal, report.dismissal_id)
         else:
