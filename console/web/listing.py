@@ -26,6 +26,7 @@ from console.web.list_state import (
     ENDPOINT,
     FILTERS,
     PAGE_SIZES,
+    STATE_KEYS,
     ListState,
     page_window,
     sort_direction_words,
@@ -67,6 +68,11 @@ def index():
 def backend_resource_list():
     """Show reported backend resources, filtered, sorted and paged; just the table for htmx."""
     state = ListState.from_args(request.args)
+    if not wants_fragment() and any(
+        value == "" for key in STATE_KEYS for value in request.args.getlist(key)
+    ):
+        # The plain GET form sends every field; say only what is set, as htmx's URLs do.
+        return redirect(state.url(page=state.get("page")), 303)
     context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {}}
     if not wants_fragment():
         context["choices"] = load_filter_choices(state)
