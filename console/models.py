@@ -44,6 +44,10 @@ DELIVERY_STATES = (
 )
 OBJECT_TYPE_IMPORTABLE_RESOURCES = "importable_resources"
 
+LIST_DENSITY_COMFORTABLE = "comfortable"
+LIST_DENSITY_COMPACT = "compact"
+LIST_DENSITIES = (LIST_DENSITY_COMFORTABLE, LIST_DENSITY_COMPACT)
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
@@ -99,6 +103,10 @@ class User(UserMixin, db.Model):
     is_support: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How the backend resource table is drawn for this user: "comfortable" or "compact".
+    list_density: Mapped[str] = mapped_column(
+        String(20), default=LIST_DENSITY_COMFORTABLE, server_default=LIST_DENSITY_COMFORTABLE
+    )
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

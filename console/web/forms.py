@@ -25,3 +25,9 @@ class ImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button and its CSRF token (delete confirmation)."""
+
+
+class DensityForm(FlaskForm):
+    """Compact or comfortable rows in the backend resource table."""
+
+    density = StringField("Rows", validators=[InputRequired(), Length(max=20)])

@@ -112,8 +112,10 @@ def test_cells_show_project_offering_times_and_metadata(staff, factory, actors):
     page = staff.get(LIST_URL).text
     assert f'<a href="/backend-resources/{resource.uuid.hex}/">climate-2025</a>' in page
     assert "<code>hpc_<wbr>climate_<wbr>2025</code>" in page
-    assert f"Climate modelling<small class=\"owner\">{actors.project.customer.name}</small>" in page
-    assert f"HPC SLURM<small class=\"owner\">{actors.offering.customer.name}</small>" in page
+    assert (f'<span class="cell-main">Climate modelling</span>'
+            f'<small class="owner">{actors.project.customer.name}</small>') in page
+    assert (f'<span class="cell-main">HPC SLURM</span>'
+            f'<small class="owner">{actors.offering.customer.name}</small>') in page
     exact = created.strftime("%Y-%m-%d %H:%M:%S UTC")
     assert re.search(rf'<time datetime="[^"]+" title="{exact}">3 h ago</time>', page)
     assert '<td class="cell-metadata">cpu 50,000 · gpu 800</td>' in page

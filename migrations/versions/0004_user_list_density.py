@@ -1,0 +1,27 @@
+"""users.list_density: compact or comfortable rows in the backend resource table
+
+Revision ID: 0004_user_list_density
+Revises: 0003_scan_requests_and_agents
+Create Date: 2026-11-28 20:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0004_user_list_density'
+down_revision = '0003_scan_requests_and_agents'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users') as batch_op:
+        batch_op.add_column(sa.Column(
+            'list_density', sa.String(length=20), nullable=False, server_default='comfortable'
+        ))
+
+
+def downgrade():
+    with op.batch_alter_table('users') as batch_op:
+        batch_op.drop_column('list_density')
