@@ -1,22 +1,24 @@
 """The table of reported backend resources: filters, sorting and pages, all in the URL."""
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from console.extensions import db
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import ValidationFailed
-from console.services.access import visible_backend_resources_clause
 from console.services.queries import (
     InvalidPage,
+    ListParams,
     Provider,
     page_of_backend_resources,
     parse_list_params,
+    scope_clauses,
 )
 from console.web import bp
 from console.web.guards import console_access_required
@@ -46,6 +48,7 @@ class FilterChoices:
     customers: list
     projects: list
     offerings: list
+    counts: dict = field(default_factory=dict)  # select key -> {uuid hex: number of reports}
 
 
 @dataclass
@@ -74,8 +77,6 @@ def backend_resource_list():
         # The plain GET form sends every field; say only what is set, as htmx's URLs do.
         return redirect(state.url(page=state.get("page")), 303)
     context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {}}
-    if not wants_fragment():
-        context["choices"] = load_filter_choices(state)
     try:
         params = parse_list_params(
             request.args,
@@ -84,7 +85,10 @@ def backend_resource_list():
             console=True,
         )
     except ValidationFailed as error:
+        context["choices"] = load_filter_choices(state, None)
         return _render(context, errors=error.errors, status=400)
+    # Fragments carry the options too: their counts follow every filter.
+    context["choices"] = load_filter_choices(state, params)
     context["names"] = load_filter_names(params)
     try:
         page = page_of_backend_resources(db.session, params, current_user)
@@ -110,50 +114,79 @@ def _render(context: dict, status: int = 200, **changes):
     )
 
 
-def load_filter_choices(state: ListState) -> FilterChoices:
-    """Load the select options in three statements: what has reports, plus what is chosen."""
-    reported = select(BackendResource.id).where(visible_backend_resources_clause(current_user))
+def load_filter_choices(state: ListState, params: ListParams | None) -> FilterChoices:
+    """Load the select options with their report counts in three statements, one per select.
 
-    def offered(key: str, has_reports):
-        """Keep the objects with reports, and the one the URL chooses even if it has none."""
+    Each select counts the reports that the other filters leave (so choosing a customer narrows
+    the projects to that customer's); an option with no reports is left out, except the one the
+    URL chooses. Bad filter values (no `params`) count every visible report.
+    """
+    params = params or ListParams()
+    counts: dict[str, dict[str, int]] = {}
+
+    def load(key, statement, model, *group_by):
+        """Run one select's statement: its objects in order, their counts by uuid hex."""
+        counted = func.count(BackendResource.id)
         chosen = parse_uuid(state.get(key))
-        return or_(has_reports, NAMED_OBJECTS[key].uuid == chosen) if chosen else has_reports
+        keep = counted > 0
+        if chosen:
+            keep = or_(keep, model.uuid == chosen)
+        rows = db.session.execute(
+            statement.add_columns(counted).group_by(*group_by).having(keep)
+        ).all()
+        counts[key] = {row[0].uuid.hex: row[1] for row in rows}
+        return [row[0] for row in rows]
 
-    customers = db.session.scalars(
+    def reports_under_other_filters(key, *join_on):
+        """The ON clause joining the reports that every filter but `key` keeps."""
+        others = dataclasses.replace(params, **{key: None})
+        return and_(*join_on, *scope_clauses(others, current_user))
+
+    customers = load(
+        "customer_uuid",
         select(Customer)
-        .where(
-            offered(
-                "customer_uuid",
-                reported.join(BackendResource.project)
-                .where(Project.customer_id == Customer.id)
-                .exists(),
-            )
+        .outerjoin(Project, Project.customer_id == Customer.id)
+        .outerjoin(
+            BackendResource,
+            reports_under_other_filters("customer_uuid", BackendResource.project_id == Project.id),
         )
-        .order_by(Customer.name, Customer.id)
-    ).all()
-    projects = db.session.scalars(
+        .order_by(Customer.name, Customer.id),
+        Customer,
+        Customer.id,
+    )
+    projects = load(
+        "project_uuid",
         select(Project)
         .join(Project.customer)
         .options(contains_eager(Project.customer))
-        .where(
-            offered(
-                "project_uuid", reported.where(BackendResource.project_id == Project.id).exists()
-            )
+        .outerjoin(
+            BackendResource,
+            reports_under_other_filters("project_uuid", BackendResource.project_id == Project.id),
         )
-        .order_by(Customer.name, Customer.id, Project.name, Project.id)
-    ).all()
-    offerings = db.session.scalars(
+        .order_by(Customer.name, Customer.id, Project.name, Project.id),
+        Project,
+        Project.id,
+        Customer.id,
+    )
+    offerings = load(
+        "offering_uuid",
         select(Offering)
         .join(Offering.customer.of_type(Provider))
         .options(contains_eager(Offering.customer.of_type(Provider)))
-        .where(
-            offered(
-                "offering_uuid", reported.where(BackendResource.offering_id == Offering.id).exists()
-            )
+        .outerjoin(
+            BackendResource,
+            reports_under_other_filters(
+                "offering_uuid", BackendResource.offering_id == Offering.id
+            ),
         )
-        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
-    ).all()
-    return FilterChoices(customers=customers, projects=projects, offerings=offerings)
+        .order_by(Provider.name, Provider.id, Offering.name, Offering.id),
+        Offering,
+        Offering.id,
+        Provider.id,
+    )
+    return FilterChoices(
+        customers=customers, projects=projects, offerings=offerings, counts=counts
+    )
 
 
 def load_filter_names(params) -> dict:

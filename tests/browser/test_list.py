@@ -145,7 +145,7 @@ def test_choosing_an_offering_filters_and_a_reload_keeps_the_state(page, reports
     factory.backend_resource(other, actors.project, name="web-frontend-01")
     log_in(page)
     mark_page(page)
-    page.get_by_label("Offering", exact=True).select_option(label="Nimbus VMs")
+    page.get_by_label("Offering", exact=True).select_option(label="Nimbus VMs (1)")
     expect(page).to_have_url(re.compile(rf"\?offering_uuid={other.uuid.hex}$"))
     expect(page.locator(NAMES)).to_have_text(["web-frontend-01"])
     expect(page.locator("#list-status")).to_have_text(
