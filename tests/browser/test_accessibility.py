@@ -144,7 +144,7 @@ def test_every_page_has_no_axe_violations(chromium, live_server, app, world, mod
             page.goto(url)
             page.wait_for_load_state()
             found[name] = axe_violations(page)
-        # found["shortcut help"] = open_shortcut_help(page)
+        found["shortcut help"] = open_shortcut_help(page)
     finally:
         context.close()
     failures = {name: violations for name, violations in found.items() if violations}
