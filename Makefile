@@ -39,3 +39,5 @@ screenshots: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	@echo "Removed $(VENV), *.egg-info, .pytest_cache and .ruff_cache."
+	@echo "Kept instance/ (the SQLite database and the secret key): delete it by hand to start afresh."

@@ -5,7 +5,12 @@ from pathlib import Path
 from flask import Flask
 
 from console.extensions import csrf, db, login_manager, migrate
-from console.settings import default_settings, environment_settings, instance_secret_key
+from console.settings import (
+    default_settings,
+    environment_settings,
+    instance_secret_key,
+    resolve_sqlite_path,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(environment_settings())
     if config:
         app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = resolve_sqlite_path(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 

@@ -4,6 +4,10 @@ import os
 import secrets
 from pathlib import Path
 
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 ENVIRONMENT_SETTINGS = {
     "CONSOLE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "CONSOLE_SECRET_KEY": "SECRET_KEY",
@@ -74,3 +78,37 @@ def instance_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+class DatabaseUnusable(click.ClickException):
+    """The configured database URL cannot be used; the CLI prints the message, not a traceback."""
+
+
+def resolve_sqlite_path(url: str, working_directory: str | None = None) -> str:
+    """Make a relative SQLite file path absolute from the current folder, as a shell user means
+    `sqlite:///instance/x.sqlite3` (Flask-SQLAlchemy would read it under instance/ instead).
+
+    Raise DatabaseUnusable when the URL does not parse or its file's folder cannot be written.
+    Other databases, in-memory SQLite and absolute paths are returned unchanged.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnusable(f"CONSOLE_DATABASE_URL {url!r} is not a database URL.") from None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    if parsed.database.startswith("file:"):
+        return url
+    path = Path(working_directory or os.getcwd(), parsed.database)
+    folder = path.parent
+    if not folder.is_dir():
+        raise DatabaseUnusable(
+            f"The SQLite database {path} cannot be opened: the folder {folder} does not exist. "
+            "Create it, or point CONSOLE_DATABASE_URL elsewhere (a relative path is read from "
+            "the current folder)."
+        )
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DatabaseUnusable(
+            f"The SQLite database {path} cannot be opened for writing: check its permissions."
+        )
+    return parsed.set(database=str(path.resolve())).render_as_string(hide_password=False)
