@@ -5,10 +5,12 @@ from flask import Blueprint
 bp = Blueprint("web", __name__)
 
 from console.web import (  # noqa: E402, F401
+    agents,
     auth,
     backend_resources,
     listing,
     marketplace,
     preferences,
     return_path,
+    scans,
 )
