@@ -41,17 +41,18 @@
     return pairs.sort().join("&");
   }
 
+  function formOf(elt) { return elt.tagName === "A" ? null : elt.form || elt.closest("form"); }
+
   function requestedParams(detail) {
-    var elt = detail.elt;
-    if (elt.tagName === "A") return new URL(detail.path, window.location.href).searchParams;
-    var form = elt.form || elt.closest("form");
+    var form = formOf(detail.elt);
+    if (!form) return new URL(detail.path, window.location.href).searchParams;
     return new URLSearchParams(new FormData(form));
   }
 
   document.addEventListener("htmx:confirm", function (event) {
     var detail = event.detail;
     if (!detail.elt.closest || !detail.elt.closest(LIST)) return;
-    var fromForm = detail.elt.tagName !== "A";
+    var fromForm = Boolean(formOf(detail.elt));
     var wanted = canonical(requestedParams(detail), !fromForm);
     var shown = new URLSearchParams(inFlight !== null ? inFlight : window.location.search);
     // A form request keeps the page it is on only when nothing changed: compare without it.

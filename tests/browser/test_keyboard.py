@@ -111,9 +111,8 @@ def test_question_mark_opens_the_help_and_escape_closes_it(page, reports):
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()
-    for key in ("/", "j", "k", "Enter", "i", "x", "?"):
-        expect(dialog.get_by_role("rowheader").filter(has_text=re.compile(
-            rf"(^|\s){re.escape(key)}(\s|$)"))).to_have_count(1)
+    keys = dialog.locator("dt kbd").all_inner_texts()
+    assert {"/", "j", "k", "Enter", "i", "x", "?"} <= set(keys)
     page.keyboard.press("j")  # keys do not reach the table while the help is open
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

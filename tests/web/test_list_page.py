@@ -110,7 +110,8 @@ def test_cells_show_project_offering_times_and_metadata(staff, factory, actors):
         modified=created,
     )
     page = staff.get(LIST_URL).text
-    assert f'<a href="/backend-resources/{resource.uuid.hex}/">climate-2025</a>' in page
+    assert (f'<a href="/backend-resources/{resource.uuid.hex}/?back=/backend-resources/">'
+            'climate-2025</a>') in page
     assert "<code>hpc_<wbr>climate_<wbr>2025</code>" in page
     assert (f'<span class="cell-main">Climate modelling</span>'
             f'<small class="owner">{actors.project.customer.name}</small>') in page

@@ -50,8 +50,8 @@ def test_rows_link_to_reports_carrying_the_list_url(staff, runs):
     assert back_of(row_link) == LIST
 
 
-def test_the_plain_list_adds_nothing_to_report_links(staff, runs):
-    assert links(staff.get(LIST_URL).text)["run-25"] == f"/backend-resources/{runs[24].uuid.hex}/"
+def test_the_plain_list_is_carried_too(staff, runs):
+    assert back_of(links(staff.get(LIST_URL).text)["run-25"]) == LIST_URL
 
 
 def test_the_report_page_leads_back_to_the_list_and_carries_it_on(staff, runs):
