@@ -252,6 +252,8 @@ class BackendResource(db.Model):
         Index("ix_backend_resources_offering_created", "offering_id", "created"),
         Index("ix_backend_resources_project_created", "project_id", "created"),
         Index("ix_backend_resources_offering_backend_id", "offering_id", "backend_id"),
+        # The console's filter selects count reports per (project, offering) in one pass.
+        Index("ix_backend_resources_project_offering", "project_id", "offering_id"),
         # Trigram indexes serve the case-insensitive "contains" searches on PostgreSQL.
         Index(
             "ix_backend_resources_name_trgm",

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from console.extensions import db
@@ -16,6 +16,7 @@ from console.services.queries import (
     InvalidPage,
     ListParams,
     Provider,
+    filter_clauses,
     page_of_backend_resources,
     parse_list_params,
     scope_clauses,
@@ -115,77 +116,93 @@ def _render(context: dict, status: int = 200, **changes):
 
 
 def load_filter_choices(state: ListState, params: ListParams | None) -> FilterChoices:
-    """Load the select options with their report counts in three statements, one per select.
+    """Load the select options with their report counts in four statements, whatever the data.
 
     Each select counts the reports that the other filters leave (so choosing a customer narrows
     the projects to that customer's); an option with no reports is left out, except the one the
-    URL chooses. Bad filter values (no `params`) count every visible report.
+    URL chooses. One pass over the reports counts them per (project, offering) under the filters
+    the selects share; each select's counts are then summed from those pairs. Bad filter values
+    (no `params`) count every visible report.
     """
     params = params or ListParams()
-    counts: dict[str, dict[str, int]] = {}
+    shared = dataclasses.replace(params, customer_uuid=None, project_uuid=None, offering_uuid=None)
+    project_id, offering_id = BackendResource.project_id, BackendResource.offering_id
+    if filter_clauses(shared) and db.engine.dialect.name == "sqlite":
+        # With a filter on the rows SQLite still groups along the (project, offering) index and
+        # looks every row up from it; "+ 0" makes it read the table once and sort the few
+        # matches instead (6x faster at 50,000 reports). PostgreSQL plans this well itself.
+        project_id, offering_id = project_id + 0, offering_id + 0
+    pairs = db.session.execute(
+        select(project_id, offering_id, func.count())
+        .where(*scope_clauses(shared, current_user))
+        .group_by(project_id, offering_id)
+    ).all()
+    chosen = {key: parse_uuid(state.get(key)) for key in NAMED_OBJECTS}
 
-    def load(key, statement, model, *group_by):
-        """Run one select's statement: its objects in order, their counts by uuid hex."""
-        counted = func.count(BackendResource.id)
-        chosen = parse_uuid(state.get(key))
-        keep = counted > 0
-        if chosen:
-            keep = or_(keep, model.uuid == chosen)
-        rows = db.session.execute(
-            statement.add_columns(counted).group_by(*group_by).having(keep)
-        ).all()
-        counts[key] = {row[0].uuid.hex: row[1] for row in rows}
-        return [row[0] for row in rows]
+    def wanted(model, ids, key):
+        """Rows of `model` with these ids, or the one the URL chooses."""
+        clause = model.id.in_(ids)
+        return or_(clause, model.uuid == chosen[key]) if chosen[key] else clause
 
-    def reports_under_other_filters(key, *join_on):
-        """The ON clause joining the reports that every filter but `key` keeps."""
-        others = dataclasses.replace(params, **{key: None})
-        return and_(*join_on, *scope_clauses(others, current_user))
-
-    customers = load(
-        "customer_uuid",
-        select(Customer)
-        .outerjoin(Project, Project.customer_id == Customer.id)
-        .outerjoin(
-            BackendResource,
-            reports_under_other_filters("customer_uuid", BackendResource.project_id == Project.id),
-        )
-        .order_by(Customer.name, Customer.id),
-        Customer,
-        Customer.id,
-    )
-    projects = load(
-        "project_uuid",
+    projects = db.session.scalars(
         select(Project)
         .join(Project.customer)
         .options(contains_eager(Project.customer))
-        .outerjoin(
-            BackendResource,
-            reports_under_other_filters("project_uuid", BackendResource.project_id == Project.id),
-        )
-        .order_by(Customer.name, Customer.id, Project.name, Project.id),
-        Project,
-        Project.id,
-        Customer.id,
-    )
-    offerings = load(
-        "offering_uuid",
+        .where(wanted(Project, {project_id for project_id, _o, _n in pairs}, "project_uuid"))
+        .order_by(Customer.name, Customer.id, Project.name, Project.id)
+    ).all()
+    offerings = db.session.scalars(
         select(Offering)
         .join(Offering.customer.of_type(Provider))
         .options(contains_eager(Offering.customer.of_type(Provider)))
-        .outerjoin(
-            BackendResource,
-            reports_under_other_filters(
-                "offering_uuid", BackendResource.offering_id == Offering.id
-            ),
-        )
-        .order_by(Provider.name, Provider.id, Offering.name, Offering.id),
-        Offering,
-        Offering.id,
-        Provider.id,
-    )
+        .where(wanted(Offering, {offering_id for _p, offering_id, _n in pairs}, "offering_uuid"))
+        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
+    ).all()
+    customers = db.session.scalars(
+        select(Customer)
+        .where(wanted(Customer, {project.customer_id for project in projects}, "customer_uuid"))
+        .order_by(Customer.name, Customer.id)
+    ).all()
+
+    project_by_id = {project.id: project for project in projects}
+    offering_by_id = {offering.id: offering for offering in offerings}
+
+    def kept(project, offering, *checked) -> bool:
+        """Whether a (project, offering) pair passes the select filters named in `checked`."""
+        values = {
+            "customer_uuid": project.customer.uuid,
+            "project_uuid": project.uuid,
+            "offering_uuid": offering.uuid,
+        }
+        return all(getattr(params, key) in (None, values[key]) for key in checked)
+
+    counts = {key: {} for key in NAMED_OBJECTS}
+    for project_id, offering_id, number in pairs:
+        project, offering = project_by_id[project_id], offering_by_id[offering_id]
+        for key, option, others in (
+            ("customer_uuid", project.customer, ("project_uuid", "offering_uuid")),
+            ("project_uuid", project, ("customer_uuid", "offering_uuid")),
+            ("offering_uuid", offering, ("customer_uuid", "project_uuid")),
+        ):
+            if kept(project, offering, *others):
+                counts[key][option.uuid.hex] = counts[key].get(option.uuid.hex, 0) + number
+
+    def shown(key, objects):
+        """The options of one select: those with reports, and the chosen one (with 0)."""
+        options = []
+        for obj in objects:
+            if obj.uuid == chosen[key]:
+                counts[key].setdefault(obj.uuid.hex, 0)
+                options.append(obj)
+            elif counts[key].get(obj.uuid.hex):
+                options.append(obj)
+        return options
+
     return FilterChoices(
-        customers=customers, projects=projects, offerings=offerings, counts=counts
+        customers=shown("customer_uuid", customers),
+        projects=shown("project_uuid", projects),
+        offerings=shown("offering_uuid", offerings),
+        counts=counts,
     )
 
 

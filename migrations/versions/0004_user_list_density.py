@@ -1,4 +1,5 @@
-"""users.list_density: compact or comfortable rows in the backend resource table
+"""users.list_density: compact or comfortable rows in the backend resource table; an index
+for counting reports per project and offering
 
 Revision ID: 0004_user_list_density
 Revises: 0003_scan_requests_and_agents
@@ -20,8 +21,13 @@ def upgrade():
         batch_op.add_column(sa.Column(
             'list_density', sa.String(length=20), nullable=False, server_default='comfortable'
         ))
+    op.create_index(
+        'ix_backend_resources_project_offering', 'backend_resources',
+        ['project_id', 'offering_id'], unique=False,
+    )
 
 
 def downgrade():
+    op.drop_index('ix_backend_resources_project_offering', table_name='backend_resources')
     with op.batch_alter_table('users') as batch_op:
         batch_op.drop_column('list_density')
