@@ -42,9 +42,6 @@ BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
 PASSWORD = "correct horse battery staple"
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
 def pytest_configure(config):
     if os.environ.get("CI") and not POSTGRES_URL:
         raise pytest.UsageError("CI needs CONSOLE_TEST_DATABASE_URL (PostgreSQL) to be set")
@@ -65,7 +62,7 @@ def _needs(item) -> str | None:
         name.endswith("database_url") and value == "postgresql" for name, value in params.items()
     ):
         return "PostgreSQL (set CONSOLE_TEST_DATABASE_URL)"
-    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+    if item.get_closest_marker("browser") and not CHROMIUM.exists():
         return f"Chromium ({CHROMIUM}: apt-get install -y chromium)"
     return None
 
