@@ -1,25 +1,21 @@
 """The table of reported backend resources: filters, sorting and pages, all in the URL."""
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import select
 
 from console.extensions import db
 from console.identifiers import parse_uuid
-from console.models import BackendResource, Customer, Offering, Project
+from console.models import Customer, Offering, Project
 from console.services import ValidationFailed
+from console.services.filter_options import FilterChoices, count_filter_options
 from console.services.queries import (
     InvalidPage,
     ListParams,
-    Provider,
-    filter_clauses,
     page_of_backend_resources,
     parse_list_params,
-    scope_clauses,
 )
 from console.web import bp
 from console.web.guards import console_access_required
@@ -40,16 +36,6 @@ MAX_PAGE_SIZE = max(PAGE_SIZES)
 NAMED_OBJECTS = {"customer_uuid": Customer, "project_uuid": Project, "offering_uuid": Offering}
 FIELD_LABELS = {spec.key: spec.label for spec in FILTERS} | {"o": "Sort order"}
 METADATA_SUMMARY_ITEMS = 3
-
-
-@dataclass
-class FilterChoices:
-    """The options of the customer, project and offering selects."""
-
-    customers: list
-    projects: list
-    offerings: list
-    counts: dict = field(default_factory=dict)  # select key -> {uuid hex: number of reports}
 
 
 @dataclass
@@ -116,94 +102,10 @@ def _render(context: dict, status: int = 200, **changes):
 
 
 def load_filter_choices(state: ListState, params: ListParams | None) -> FilterChoices:
-    """Load the select options with their report counts in four statements, whatever the data.
-
-    Each select counts the reports that the other filters leave (so choosing a customer narrows
-    the projects to that customer's); an option with no reports is left out, except the one the
-    URL chooses. One pass over the reports counts them per (project, offering) under the filters
-    the selects share; each select's counts are then summed from those pairs. Bad filter values
-    (no `params`) count every visible report.
-    """
-    params = params or ListParams()
-    shared = dataclasses.replace(params, customer_uuid=None, project_uuid=None, offering_uuid=None)
-    project_id, offering_id = BackendResource.project_id, BackendResource.offering_id
-    if filter_clauses(shared) and db.engine.dialect.name == "sqlite":
-        # With a filter on the rows SQLite still groups along the (project, offering) index and
-        # looks every row up from it; "+ 0" makes it read the table once and sort the few
-        # matches instead (6x faster at 50,000 reports). PostgreSQL plans this well itself.
-        project_id, offering_id = project_id + 0, offering_id + 0
-    pairs = db.session.execute(
-        select(project_id, offering_id, func.count())
-        .where(*scope_clauses(shared, current_user))
-        .group_by(project_id, offering_id)
-    ).all()
+    """The customer, project and offering options with their report counts (bad filter values,
+    no `params`: counted over every visible report); the chosen ones stay even without reports."""
     chosen = {key: parse_uuid(state.get(key)) for key in NAMED_OBJECTS}
-
-    def wanted(model, ids, key):
-        """Rows of `model` with these ids, or the one the URL chooses."""
-        clause = model.id.in_(ids)
-        return or_(clause, model.uuid == chosen[key]) if chosen[key] else clause
-
-    projects = db.session.scalars(
-        select(Project)
-        .join(Project.customer)
-        .options(contains_eager(Project.customer))
-        .where(wanted(Project, {project_id for project_id, _o, _n in pairs}, "project_uuid"))
-        .order_by(Customer.name, Customer.id, Project.name, Project.id)
-    ).all()
-    offerings = db.session.scalars(
-        select(Offering)
-        .join(Offering.customer.of_type(Provider))
-        .options(contains_eager(Offering.customer.of_type(Provider)))
-        .where(wanted(Offering, {offering_id for _p, offering_id, _n in pairs}, "offering_uuid"))
-        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
-    ).all()
-    customers = db.session.scalars(
-        select(Customer)
-        .where(wanted(Customer, {project.customer_id for project in projects}, "customer_uuid"))
-        .order_by(Customer.name, Customer.id)
-    ).all()
-
-    project_by_id = {project.id: project for project in projects}
-    offering_by_id = {offering.id: offering for offering in offerings}
-
-    def kept(project, offering, *checked) -> bool:
-        """Whether a (project, offering) pair passes the select filters named in `checked`."""
-        values = {
-            "customer_uuid": project.customer.uuid,
-            "project_uuid": project.uuid,
-            "offering_uuid": offering.uuid,
-        }
-        return all(getattr(params, key) in (None, values[key]) for key in checked)
-
-    counts = {key: {} for key in NAMED_OBJECTS}
-    for project_id, offering_id, number in pairs:
-        project, offering = project_by_id[project_id], offering_by_id[offering_id]
-        for key, option, others in (
-            ("customer_uuid", project.customer, ("project_uuid", "offering_uuid")),
-            ("project_uuid", project, ("customer_uuid", "offering_uuid")),
-            ("offering_uuid", offering, ("customer_uuid", "project_uuid")),
-        ):
-            if kept(project, offering, *others):
-                counts[key][option.uuid.hex] = counts[key].get(option.uuid.hex, 0) + number
-
-    def shown(key, objects):
-        """The options of one select: those with reports, and the chosen one (with 0)."""
-        options = []
-        for obj in objects:
-            if obj.uuid == chosen[key]:
-                counts[key].setdefault(obj.uuid.hex, 0)
-                options.append(obj)
-            elif counts[key].get(obj.uuid.hex):
-                options.append(obj)
-        return options
-
-    return FilterChoices(
-        customers=shown("customer_uuid", customers),
-        projects=shown("project_uuid", projects),
-        offerings=shown("offering_uuid", offerings),
-        counts=counts,
-    )
+    return count_filter_options(db.session, params or ListParams(), current_user, chosen)
 
 
 def load_filter_names(params) -> dict:
