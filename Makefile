@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint agent-venv migrate demo bench screenshots clean
+.PHONY: run test lint agent-venv migrate demo bench load screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ test: lint agent-venv
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
+
+load: $(VENV)/.installed
+	$(BIN)/python bench/load.py $(if $(LOAD_POSTGRESQL_URL),--postgresql-url $(LOAD_POSTGRESQL_URL))
 
 screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot

@@ -17,7 +17,7 @@ def test_a_relative_sqlite_path_is_read_from_the_current_folder(tmp_path, monkey
     monkeypatch.setenv("CONSOLE_DATABASE_URL", "sqlite:///instance/x.sqlite3")
     app = create_app({"SECRET_KEY": "x"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == (
-        f"sqlite:///{tmp_path.resolve() / 'instance' / 'x.sqlite3'}"
+        f"sqlite:///{tmp_path / 'instance' / 'x.sqlite3'}"
     )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "upgrade"])
@@ -51,9 +51,9 @@ def test_the_command_line_prints_one_line_instead_of_a_traceback(tmp_path):
     )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        f"Error: The SQLite database {tmp_path / 'instance' / 'x.sqlite3'} cannot be opened"
-    )
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"The SQLite database {tmp_path / 'instance' / 'x.sqlite3'} cannot be opened" in lines[0]
 
 
 def test_other_databases_and_memory_are_left_alone(monkeypatch):

@@ -1,8 +1,8 @@
 """users.list_density: compact or comfortable rows in the backend resource table; an index
 for counting reports per project and offering
 
-Revision ID: 0004_user_list_density
-Revises: 0003_scan_requests_and_agents
+Revision ID: 0005_user_list_density
+Revises: 0004_hardening
 Create Date: 2026-11-28 20:45:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0004_user_list_density'
-down_revision = '0003_scan_requests_and_agents'
+revision = '0005_user_list_density'
+down_revision = '0004_hardening'
 branch_labels = None
 depends_on = None
 
