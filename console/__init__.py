@@ -30,7 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from console import cli, errors, models  # noqa: F401  (models register their tables)
+    from console import cli, errors, list_indexes, models  # noqa: F401  (register the schema)
     from console.api import bp as api_bp
     from console.web import bp as web_bp
 

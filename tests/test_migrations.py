@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from console import create_app
 from console.extensions import db
+from console.list_indexes import compared_with_models
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
 
@@ -39,10 +40,7 @@ def empty_database_url(request, tmp_path):
 def schema_differences(app) -> list:
     """Compare the migrated database with the models, as `flask db check` does."""
     with app.app_context(), db.engine.connect() as connection:
-        include = None
-        if connection.dialect.name != "postgresql":
-            def include(obj, name, type_, reflected, compare_to):
-                return not (type_ == "index" and name and name.endswith("_trgm"))
+        include = compared_with_models(connection.dialect.name)
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include}
         )
