@@ -1,4 +1,5 @@
-# Backend Resource Console: `make run` serves the console, `make test` runs the whole suite.
+# Backend Resource Console: `make run` serves the console for development, `make serve` as in
+# production (gunicorn, gunicorn.conf.py), `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint migrate demo bench screenshots clean
+.PHONY: run serve test lint migrate demo bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +26,23 @@ demo: migrate
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production server: CONSOLE_DATABASE_URL names the database, CONSOLE_WORKERS the worker count.
+serve: migrate
+	CONSOLE_BIND=$${CONSOLE_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/pytest
 
-bench: $(VENV)/.installed
-	$(BIN)/python bench/run.py
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# SIZE=100000 measures one size; the default is 10,000, 100,000 and 1,000,000 reports.
+bench: $(VENV)/.bench-installed
+	SIZE=$(SIZE) $(BIN)/python bench/run.py
 
 screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot

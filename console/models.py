@@ -250,6 +250,8 @@ class BackendResource(db.Model):
         ),
         # Each sort key with the id that breaks its ties, so that any page is an index walk.
         Index("ix_backend_resources_name", "name", "id"),
+        # Reports bearing any of a few names, newest first, without reading the rows.
+        Index("ix_backend_resources_name_created", "name", "created", "id"),
         Index("ix_backend_resources_backend_id", "backend_id", "id"),
         Index("ix_backend_resources_created", "created", "id"),
         Index("ix_backend_resources_modified", "modified", "id"),

@@ -13,14 +13,20 @@ exact count. A plan only picks the way there:
   collected from it and sorted instead of walking the sort index until the page is found.
 """
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
-from sqlalchemy import column, func, literal, literal_column, select, table
+from sqlalchemy import any_, column, func, literal, literal_column, select, table, true
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from console.list_indexes import SEARCH_TABLE
-from console.models import BackendResource, BackendResourceNameTally, BackendResourceTally
+from console.models import (
+    BackendResource,
+    BackendResourceNameTally,
+    BackendResourceTally,
+    Offering,
+    Project,
+)
 from console.services.access import (
     offering_scope_clause,
     sees_everything,
@@ -41,8 +47,13 @@ TALLIED_FILTERS = frozenset(
 NOT_FILTERS = frozenset({"ordering", "page", "page_size"})
 # The trigram index knows strings of three characters or more.
 TRIGRAM = 3
-# Walking the sort index further than this many rows to fill a page: collect the matches instead.
-WALK_LIMIT = 20_000
+# Sort keys that are the name of a small table the reports point to.
+DIMENSIONS = {
+    "project_name": (Project, BackendResource.project_id),
+    "offering_name": (Offering, BackendResource.offering_id),
+}
+# A match read from an index costs about a tenth of a row read while walking the sort index.
+COLLECT_FROM_INDEX = 10
 
 search_index = table(SEARCH_TABLE, column("rowid"))
 
@@ -77,8 +88,10 @@ def search_hits(term: str, column: str | None):
 class ListPlan:
     """Counts and pages one list request; see the module docstring for the ways it takes."""
 
-    def __init__(self, session, params: ListParams, user):
+    def __init__(self, session, params: ListParams, user, *, collect: bool | None = None):
+        """`collect` forces collecting (True) or walking (False) instead of choosing by cost."""
         self.session = session
+        self.collect = collect
         self.params = params
         self.user = user
         self.sqlite = session.get_bind().dialect.name == "sqlite"
@@ -88,14 +101,17 @@ class ListPlan:
     def total(self) -> int:
         """Count the rows of the list: one statement."""
         if self.tallied:
-            matching, visible = self.session.execute(self.tally_count()).one()
-            self.visible = visible
+            matching, self.visible = self.session.execute(self.tally_count()).one()
             return matching
         if self.sqlite and self.only_search():
             hits = search_hits(self.params.q, None).subquery()
-            return self.session.scalar(select(func.count()).select_from(hits))
-        statement = select(func.count()).select_from(BackendResource).where(*self.clauses())
-        return self.session.scalar(statement)
+            matching = select(func.count()).select_from(hits).scalar_subquery()
+            matching, self.visible = self.session.execute(
+                select(matching, self.visible_count())
+            ).one()
+            return matching
+        statement = select(func.count()).select_from(BackendResource)
+        return self.session.scalar(statement.where(*self.clauses(hinted=True)))
 
     def tally_count(self):
         """Return a select() of (matching reports, reports the user sees) from the tallies."""
@@ -108,12 +124,15 @@ class ListPlan:
             .where(*catalogue_clauses(params, tally))
             .scalar_subquery()
         )
-        visible = (
+        return select(matching, self.visible_count())
+
+    def visible_count(self):
+        """Return a scalar subquery: how many reports the user sees, from the tallies."""
+        return (
             select(func.coalesce(func.sum(BackendResourceTally.reports), 0))
             .where(offering_scope_clause(self.user, BackendResourceTally.offering_id))
             .scalar_subquery()
         )
-        return select(matching, visible)
 
     def only_search(self) -> bool:
         """Tell whether the list is every report matching `q`, and `q` is long enough."""
@@ -125,13 +144,33 @@ class ListPlan:
             and sees_everything(self.user)
         )
 
-    def clauses(self) -> list:
-        """Return the WHERE clauses of the list, with the search read from the trigram index."""
-        clauses = [visible_backend_resources_clause(self.user), *filter_clauses(self.params)]
-        if self.sqlite:
-            for column, term in (("name", self.params.name), (None, self.params.q)):
-                if term is not None and len(term) >= TRIGRAM:
-                    clauses.append(BackendResource.id.in_(search_hits(term, column)))
+    def clauses(self, *, hinted: bool) -> list:
+        """Return the WHERE clauses of the list; `hinted` says where the matches can be found.
+
+        "Name contains" becomes "name is one of the names that contain": the name tally holds
+        every name a report bears, so both select the same rows, and an index on (name,
+        created) finds them. The trigram index's hits for `q` are added to the plain clause,
+        which still decides: the answer is the same with or without hints.
+        """
+        params = self.params
+        if not hinted:
+            return [visible_backend_resources_clause(self.user), *filter_clauses(params)]
+        clauses = [
+            visible_backend_resources_clause(self.user),
+            *filter_clauses(replace(params, name=None)),
+        ]
+        if params.name is not None:
+            names = select(BackendResourceNameTally.name).where(
+                BackendResourceNameTally.name.icontains(params.name, autoescape=True)
+            )
+            if self.sqlite:
+                clauses.append(BackendResource.name.in_(names))
+            else:
+                # An array, not IN (subquery): PostgreSQL then reads the (name, created) index
+                # for each name instead of scanning the names for each row.
+                clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
+        if self.sqlite and params.q and len(params.q) >= TRIGRAM:
+            clauses.append(BackendResource.id.in_(search_hits(params.q, None)))
         return clauses
 
     def items(self, number: int, total: int) -> list:
@@ -144,6 +183,8 @@ class ListPlan:
         if after < offset:
             offset, ordering = after, reversed_ordering(ordering)
         ids = self.page_ids(ordering, offset + limit, total).limit(limit).offset(offset)
+        if not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS:
+            ids = self.dimension_walk(ordering[0], offset + limit).limit(limit).offset(offset)
         statement = (
             _with_relations(select(BackendResource))
             .where(BackendResource.id.in_(ids))
@@ -159,20 +200,55 @@ class ListPlan:
             statement = statement.join(BackendResource.project)
         if "offering_name" in keys:
             statement = statement.join(BackendResource.offering)
-        clauses = self.clauses()
-        if self.sqlite and self.sparse(depth, total):
-            # Collect the matches and sort them: SQLite reads a unary + as "do not walk an
-            # index for this sort key".
-            return statement.where(*clauses).order_by(
-                *(unindexed(clause) for clause in ordering_clauses(ordering))
-            )
-        return statement.where(*clauses).order_by(*ordering_clauses(ordering))
+        if not self.sparse(depth, total):
+            # Walk the sort key's index, checking each row, until the page is filled.
+            clauses = self.clauses(hinted=False)
+            return statement.where(*clauses).order_by(*ordering_clauses(ordering))
+        # Few matches: collect them where the hints point and sort them. SQLite reads a unary
+        # + as "do not walk an index for this sort key".
+        sort = ordering_clauses(ordering)
+        if self.sqlite:
+            sort = [unindexed(clause) for clause in sort]
+        return statement.where(*self.clauses(hinted=True)).order_by(*sort)
+
+    def dimension_walk(self, key: str, depth: int):
+        """Return a select() of ids sorted by project or offering name, for PostgreSQL.
+
+        Each project (offering) in name order gives at most `depth` of its reports, in id order
+        from the (project, id) index, so the sort is of a few rows per project instead of a
+        million. (SQLite's nested loop over the projects' name index already reads them so.)
+        """
+        dimension, foreign_key = DIMENSIONS[key.lstrip("-")]
+        descending = key.startswith("-")
+        own_id = BackendResource.id.desc() if descending else BackendResource.id.asc()
+        reports = (
+            select(BackendResource.id)
+            .where(foreign_key == dimension.id, *self.clauses(hinted=False))
+            .order_by(own_id)
+            .limit(depth)
+            .lateral()
+        )
+        sort = [dimension.name, dimension.id, reports.c.id]
+        return (
+            select(reports.c.id)
+            .select_from(dimension)
+            .join(reports, true())
+            .order_by(*(column.desc() if descending else column.asc() for column in sort))
+        )
 
     def sparse(self, depth: int, total: int) -> bool:
-        """Tell whether walking the sort index to `depth` matches would read too many rows."""
+        """Tell whether collecting the matches costs less than walking the sort index.
+
+        Walking reads about depth × visible / matching rows; collecting reads every match, from
+        an index (names: ten times cheaper per row than a row) or from the trigram hits.
+        """
+        if self.collect is not None:
+            return self.collect
         if self.visible is None or not total:
             return False
-        return depth * self.visible / total > WALK_LIMIT
+        walked = depth * self.visible / total
+        cheaper = COLLECT_FROM_INDEX if self.params.name is not None else 1
+        return total < walked * cheaper
 
 
 def unindexed(clause):

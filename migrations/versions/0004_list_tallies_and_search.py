@@ -29,6 +29,7 @@ REPLACED_INDEXES = (
     ("ix_backend_resources_modified", ["modified"], ["modified", "id"]),
 )
 NEW_INDEXES = (
+    ("ix_backend_resources_name_created", ["name", "created", "id"]),
     ("ix_backend_resources_offering_project_created",
      ["offering_id", "project_id", "created", "id"]),
     ("ix_backend_resources_project_id", ["project_id", "id"]),
