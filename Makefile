@@ -2,12 +2,13 @@
 # production (gunicorn, gunicorn.conf.py), `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
+AGENT_VENV ?= .venv-agent
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint migrate demo bench screenshots clean
+.PHONY: run serve test lint agent-venv migrate demo bench screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +34,13 @@ serve: migrate
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 
-test: lint
-	$(BIN)/pytest
+# The real waldur-site-agent gets its own environment (it pins another waldur-api-client);
+# rebuilt only when tests/agent/requirements.txt or the test plugin changes.
+agent-venv: $(VENV)/.installed
+	$(BIN)/python -m tests.agent.agent_venv $(AGENT_VENV)
+
+test: lint agent-venv
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest
 
 $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'
@@ -48,4 +54,4 @@ screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AGENT_VENV) *.egg-info .pytest_cache .ruff_cache

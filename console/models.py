@@ -434,6 +434,10 @@ class AgentIdentity(db.Model):
     last_restarted: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The unified event queue: None until register_queue/ is called.
     observable_object_types: Mapped[list[Any] | None] = mapped_column(JSONType)
+    # Whose broker login and vhost the queue lives in: the user who registered the queue.
+    queue_owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     rmq_username: Mapped[str] = mapped_column(String(100), default="")
     vhost: Mapped[str] = mapped_column(String(100), default="")
     queue_registered: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -442,7 +446,8 @@ class AgentIdentity(db.Model):
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     offering: Mapped[Offering] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    queue_owner: Mapped[User | None] = relationship(foreign_keys=[queue_owner_id])
     services: Mapped[list["AgentService"]] = relationship(
         back_populates="identity", order_by="AgentService.name, AgentService.id",
         cascade="all, delete-orphan",

@@ -2,7 +2,9 @@
 
 Every test that uses `app` runs on SQLite (a real file) and, when CONSOLE_TEST_DATABASE_URL names a
 PostgreSQL database, again on PostgreSQL. CI sets that variable; a run with CI set and no
-PostgreSQL fails instead of silently skipping half the suite.
+PostgreSQL fails instead of silently skipping half the suite. The same holds for RabbitMQ:
+CONSOLE_TEST_BROKER_URL and CONSOLE_TEST_BROKER_MANAGEMENT_URL name the broker the site-agent
+tests use, and under CI a missing or unreachable broker fails the run.
 """
 
 import itertools
@@ -12,6 +14,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from sqlalchemy import event, text
 from werkzeug.security import generate_password_hash
@@ -33,12 +36,58 @@ from console.models import (
 )
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
+BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
+BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
 PASSWORD = "correct horse battery staple"
 
 
 def pytest_configure(config):
     if os.environ.get("CI") and not POSTGRES_URL:
         raise pytest.UsageError("CI needs CONSOLE_TEST_DATABASE_URL (PostgreSQL) to be set")
+    if os.environ.get("CI"):
+        problem = broker_problem()
+        if problem:
+            raise pytest.UsageError(f"CI needs RabbitMQ: {problem}")
+
+
+def broker_problem(management_url: str = BROKER_MANAGEMENT_URL, broker_url: str = BROKER_URL):
+    """Why the test broker cannot be used (a sentence), or None when its management API answers."""
+    if not broker_url or not management_url:
+        return (
+            "CONSOLE_TEST_BROKER_URL and CONSOLE_TEST_BROKER_MANAGEMENT_URL are not both set "
+            "(see .ci/run for how to start RabbitMQ)"
+        )
+    overview = management_url.rstrip("/") + "/api/overview"
+    where = f"the RabbitMQ management API at {_without_credentials(overview)}"
+    try:
+        response = httpx.get(overview, timeout=5)
+    except httpx.HTTPError as error:
+        return f"{where} is unreachable: {error}"
+    if response.status_code != 200:
+        return f"{where} answered {response.status_code}"
+    return None
+
+
+def _without_credentials(url: str) -> str:
+    return str(httpx.URL(url).copy_with(username=None, password=None)) if "@" in url else url
+
+
+@pytest.fixture(scope="session")
+def broker_settings():
+    """The create_app settings that point the console at the test RabbitMQ.
+
+    Skips when the variables are unset; fails when they are set but the broker does not answer
+    (under CI, pytest_configure has refused to start already).
+    """
+    if not (BROKER_URL and BROKER_MANAGEMENT_URL):
+        pytest.skip(broker_problem())
+    problem = broker_problem()
+    if problem:
+        pytest.fail(problem)
+    return {
+        "CONSOLE_BROKER_URL": BROKER_URL,
+        "CONSOLE_BROKER_MANAGEMENT_URL": BROKER_MANAGEMENT_URL,
+    }
 
 
 _postgres_schema_ready = False
@@ -76,7 +125,13 @@ def _skip_sqlite_fsync(dbapi_connection, _record):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_settings():
+    """More create_app settings for the tests of one folder or module: override to add some."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_settings, tmp_path):
     """An app on a fresh, empty database."""
     app = create_app(
         {
@@ -84,6 +139,7 @@ def app(database_url, tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret-key",
             "SERVER_NAME": None,
+            **app_settings,
         }
     )
     with app.app_context():
@@ -262,19 +318,3 @@ def live_server(app):
         server.shutdown()
         thread.join(timeout=5)
 
-
-BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
-BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
-
-
-@pytest.fixture
-def broker_settings():
-    """App settings that point event delivery at the test RabbitMQ (skip when there is none)."""
-    if not (BROKER_URL and BROKER_MANAGEMENT_URL):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs CONSOLE_TEST_BROKER_URL and CONSOLE_TEST_BROKER_MANAGEMENT_URL")
-        pytest.skip("CONSOLE_TEST_BROKER_URL is not set")
-    return {
-        "CONSOLE_BROKER_URL": BROKER_URL,
-        "CONSOLE_BROKER_MANAGEMENT_URL": BROKER_MANAGEMENT_URL,
-    }

@@ -248,11 +248,13 @@ def register_queue(session, *, identity: AgentIdentity, data, user: User, token_
         object_types = list(dict.fromkeys(requested))
     else:
         object_types = identity.observable_object_types or []
-    owner = identity.created_by or user
+    # The queue lives in the caller's vhost and the caller's broker login, whose password is
+    # the token the caller presented: staff registering an agent's queue never reset the
+    # agent's password.
     registration = QueueRegistration(
         queue_name=identity.queue_name,
-        rmq_username=owner.uuid.hex,
-        vhost=owner.uuid.hex,
+        rmq_username=user.uuid.hex,
+        vhost=user.uuid.hex,
         observable_object_types=object_types or list(OBSERVABLE_OBJECT_TYPES),
     )
     try:
@@ -267,6 +269,7 @@ def register_queue(session, *, identity: AgentIdentity, data, user: User, token_
         session.rollback()
         raise EventDeliveryUnavailable(str(error)) from None
     identity.observable_object_types = object_types
+    identity.queue_owner = user
     identity.rmq_username = registration.rmq_username
     identity.vhost = registration.vhost
     identity.queue_registered = identity.last_seen = utcnow()
@@ -343,11 +346,11 @@ def _commit_or_reload(session, row, created: bool, again):
 def subscribed_identities(session, offering_id: int) -> list[AgentIdentity]:
     """Identities of the offering whose queue receives importable-resources events.
 
-    Only identities whose registering user still manages the offering are notified.
+    Only identities whose queue owner still manages the offering are notified.
     """
     candidates = session.scalars(
         select(AgentIdentity)
-        .options(selectinload(AgentIdentity.created_by), selectinload(AgentIdentity.offering))
+        .options(selectinload(AgentIdentity.queue_owner), selectinload(AgentIdentity.offering))
         .where(
             AgentIdentity.offering_id == offering_id,
             AgentIdentity.queue_registered.is_not(None),
@@ -358,6 +361,6 @@ def subscribed_identities(session, offering_id: int) -> list[AgentIdentity]:
         identity for identity in candidates
         if (not identity.observable_object_types
             or OBJECT_TYPE_IMPORTABLE_RESOURCES in identity.observable_object_types)
-        and identity.created_by is not None
-        and can_manage_offering(session, identity.created_by, identity.offering)
+        and identity.queue_owner is not None
+        and can_manage_offering(session, identity.queue_owner, identity.offering)
     ]

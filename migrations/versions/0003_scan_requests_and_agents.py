@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('config_file_content', sa.Text(), nullable=True),
     sa.Column('last_restarted', sa.DateTime(timezone=True), nullable=True),
     sa.Column('observable_object_types', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('queue_owner_id', sa.Integer(), nullable=True),
     sa.Column('rmq_username', sa.String(length=100), nullable=False),
     sa.Column('vhost', sa.String(length=100), nullable=False),
     sa.Column('queue_registered', sa.DateTime(timezone=True), nullable=True),
@@ -38,6 +39,7 @@ def upgrade():
     sa.Column('modified', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['offering_id'], ['offerings.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['queue_owner_id'], ['users.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('uuid')
     )
@@ -45,6 +47,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agent_identities_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agent_identities_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_agent_identities_offering_id'), ['offering_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agent_identities_queue_owner_id'), ['queue_owner_id'], unique=False)
 
     op.create_table('backend_resource_requests',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,6 +134,7 @@ def downgrade():
 
     op.drop_table('backend_resource_requests')
     with op.batch_alter_table('agent_identities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agent_identities_queue_owner_id'))
         batch_op.drop_index(batch_op.f('ix_agent_identities_offering_id'))
         batch_op.drop_index(batch_op.f('ix_agent_identities_name'))
         batch_op.drop_index(batch_op.f('ix_agent_identities_created_by_id'))

@@ -159,3 +159,14 @@ def test_while_the_broker_is_down_requests_are_kept_and_can_be_sent_again(
         "backend_resource_request_uuid": stored.uuid.hex,
         "offering_uuid": actors.offering.uuid.hex,
     }]
+
+
+def test_staff_registering_a_queue_never_resets_the_agents_broker_password(
+    broker_app, api, actors
+):
+    settings = BrokerSettings.from_config(broker_app.config)
+    identity, registration = register_agent(api, actors)
+    staffs = api.post(f"{IDENTITIES}{identity['uuid']}/register_queue/", "staff",
+                      json={"object_types": ["importable_resources"]}).get_json()
+    assert staffs["vhost"] == actors.staff.uuid.hex
+    assert drain(settings, registration, actors.tokens["agent"]) == []
