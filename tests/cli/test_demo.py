@@ -1,10 +1,13 @@
 """`flask demo-data`: a realistic catalogue, demo users with tokens, seeded backend resources."""
 
+import uuid
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from console import create_app
+from console.demo import RowWriter
 from console.extensions import db
 from console.models import (
     ROLE_CUSTOMER_OWNER,
@@ -164,3 +167,24 @@ def test_negative_count_is_a_usage_error(runner, ctx):
     result = runner.invoke(args=["demo-data", "--backend-resources", "-1"])
     assert result.exit_code == 2
     assert count(Customer) == 0
+
+
+def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(actors):
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone(timedelta(hours=2)))
+    row = {
+        "name": "Ünïcode 'name'", "backend_id": "acct_1", "offering_id": actors.offering.id,
+        "project_id": actors.project.id, "created": moment, "modified": moment,
+        "backend_metadata": {"limits": {"cpu": 5}, "users": ["a", "é"], "flag": None},
+    }
+    db.session.execute(insert(BackendResource.__table__), [row | {"uuid": uuid.uuid4()}])
+    RowWriter(db.session).write([row | {"uuid": uuid.uuid4()}])
+    db.session.commit()
+    stored = db.session.execute(text(
+        "SELECT name, backend_id, backend_metadata, created, modified, uuid "
+        "FROM backend_resources ORDER BY id"
+    )).all()
+    assert len(stored) == 2
+    assert stored[0][:5] == stored[1][:5]
+    assert len(str(stored[0][5])) == len(str(stored[1][5]))
+    reports = db.session.scalars(select(BackendResource).order_by(BackendResource.id)).all()
+    assert {report.created for report in reports} == {moment}
