@@ -173,6 +173,10 @@ def bulk_loading(session):
     """
     connection = session.connection()
     dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # Rebuilding reads the whole file: mapped, every page would count as this process's
+        # memory (a gigabyte for a million reports); read through the page cache instead.
+        session.execute(text("PRAGMA mmap_size = 0"))
     table = db.metadata.tables["backend_resources"]
     indexes = [index for index in table.indexes if _built_on(index, dialect)]
     drops = SQLITE_TRIGGER_DROPS if dialect == "sqlite" else POSTGRESQL_TRIGGER_DROPS
