@@ -8,9 +8,11 @@ exact count. A plan only picks the way there:
 - page: the ids of the page first (an index walk, no joins unless the sort key needs them),
   then only those rows with their project, offering and owners; a page past the middle is read
   from the other end, so the last page costs what the first does;
-- search: on SQLite a "contains" search of three characters or more reads the trigram index
-  (exact: it indexes the same lowered text the plain search compares); a sparse match is
-  collected from it and sorted instead of walking the sort index until the page is found.
+- search: a dense match is found by walking the sort key's index and checking each row; a
+  sparse one (judged from the counts, when the tallies give them) is collected and sorted: "name
+  contains" as the reports bearing one of the tally's names that contain the term (a (name,
+  created) index), `q` on SQLite from a trigram index of the same lowered text the plain search
+  compares (three characters or more), which also counts an unfiltered `q` search.
 """
 
 from dataclasses import fields, replace
@@ -34,16 +36,17 @@ from console.services.access import (
 )
 from console.services.queries import (
     ListParams,
-    _with_relations,
     catalogue_clauses,
     filter_clauses,
     ordering_clauses,
+    with_relations,
 )
 
 # Filters the tallies answer; any other filter (now or added later) means counting reports.
 TALLIED_FILTERS = frozenset(
     {"name", "name_exact", "offering_uuid", "project_uuid", "customer_uuid"}
 )
+# ListParams fields that do not narrow the list; a new field that does not filter belongs here.
 NOT_FILTERS = frozenset({"ordering", "page", "page_size"})
 # The trigram index knows strings of three characters or more.
 TRIGRAM = 3
@@ -73,15 +76,13 @@ def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(key[1:] if key.startswith("-") else f"-{key}" for key in ordering)
 
 
-def search_hits(term: str, column: str | None):
-    """Return a select() of the ids whose lowered `column` (or name or backend id) holds `term`.
+def search_hits(term: str):
+    """Return a select() of the ids whose lowered name or backend id holds `term` (SQLite).
 
     The phrase is lowered by SQLite's own lower(), as the indexed text and the plain search are.
     """
     phrase = func.replace(func.lower(literal(term)), '"', '""')
     query = literal('"').concat(phrase).concat('"')
-    if column is not None:
-        query = literal(f"{column} : ").concat(query)
     return select(search_index.c.rowid).where(literal_column(SEARCH_TABLE).op("MATCH")(query))
 
 
@@ -104,7 +105,7 @@ class ListPlan:
             matching, self.visible = self.session.execute(self.tally_count()).one()
             return matching
         if self.sqlite and self.only_search():
-            hits = search_hits(self.params.q, None).subquery()
+            hits = search_hits(self.params.q).subquery()
             matching = select(func.count()).select_from(hits).scalar_subquery()
             matching, self.visible = self.session.execute(
                 select(matching, self.visible_count())
@@ -170,7 +171,7 @@ class ListPlan:
                 # for each name instead of scanning the names for each row.
                 clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
         if self.sqlite and params.q and len(params.q) >= TRIGRAM:
-            clauses.append(BackendResource.id.in_(search_hits(params.q, None)))
+            clauses.append(BackendResource.id.in_(search_hits(params.q)))
         return clauses
 
     def items(self, number: int, total: int) -> list:
@@ -182,11 +183,13 @@ class ListPlan:
         after = total - offset - limit
         if after < offset:
             offset, ordering = after, reversed_ordering(ordering)
-        ids = self.page_ids(ordering, offset + limit, total).limit(limit).offset(offset)
         if not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS:
-            ids = self.dimension_walk(ordering[0], offset + limit).limit(limit).offset(offset)
+            ids = self.dimension_walk(ordering[0], offset + limit)
+        else:
+            ids = self.page_ids(ordering, offset + limit, total)
+        ids = ids.limit(limit).offset(offset)
         statement = (
-            _with_relations(select(BackendResource))
+            with_relations(select(BackendResource), self.params)
             .where(BackendResource.id.in_(ids))
             .order_by(*ordering_clauses(self.params.ordering))
         )

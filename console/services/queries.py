@@ -136,13 +136,17 @@ def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300)
 
 def backend_resources_select(params: ListParams, user):
     """Return a select() of the backend resources the user may see, filtered and ordered."""
-    return _with_relations(select(BackendResource)).where(
+    return with_relations(select(BackendResource), params).where(
         *scope_clauses(params, user)
     ).order_by(*ordering_clauses(params.ordering))
 
 
-def _with_relations(statement):
-    """Join each report's project, customer, offering and provider, and load them with it."""
+def with_relations(statement, params: ListParams):
+    """Join each report's project, customer, offering and provider, and load them with it.
+
+    Every list page loads its rows through here (whatever way the plan found their ids), so an
+    option that loads more per row belongs here.
+    """
     return (
         statement.join(BackendResource.project)
         .join(Project.customer)
