@@ -377,10 +377,10 @@ def scenarios(size: int, facts: dict) -> list[dict]:
                 rows.append(dict(label=f"o={direction}{key} page {page}",
                                  query=f"o={direction}{key}&page_size=50&page={page}", of_q1=2))
     rows += [
-        dict(label="search: nothing", query="name=zzqqxx&page_size=50", of_q1=2),
-        dict(label="search: everything", query=f"name={facts['everything']}&page_size=50",
-             of_q1=2),
-        dict(label="search: one character", query="name=g&page_size=50", of_q1=2),
+        dict(label="search: nothing (zzqqxx)", query="name=zzqqxx&page_size=50", of_q1=2),
+        dict(label=f"search: most ({facts['everything']})",
+             query=f"name={facts['everything']}&page_size=50", of_q1=2),
+        dict(label="search: one character (g)", query="name=g&page_size=50", of_q1=2),
     ]
     for source in rows[:4]:
         for fragment in (False, True):
