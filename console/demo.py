@@ -8,9 +8,9 @@ ones whose backend ids do not clash with those already reported or imported.
 """
 
 import json
+import multiprocessing
 import random
 import uuid as uuid_module
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
@@ -247,11 +247,50 @@ def _load(session, count: int, seed: int, now: datetime, bulk_minimum: int) -> D
     generator = ResourceGenerator(session, rng, anchor)
     bulk = count >= bulk_minimum and count >= existing_resources
     writer = RowWriter(session)
-    with bulk_loading(session) if bulk else nullcontext():
+    if bulk:
+        with bulk_loading(session):
+            for values in values_made_by_a_helper(generator, writer, count):
+                writer.write_values(values)
+                result.backend_resources_added += len(values)
+    else:
         for batch in generator.batches(count, INSERT_BATCH_SIZE):
-            writer.write(batch)
+            writer.write_values([writer.values(row) for row in batch])
             result.backend_resources_added += len(batch)
     return result
+
+
+def values_made_by_a_helper(generator, writer, count: int):
+    """Yield batches of driver-ready rows that a forked helper process makes meanwhile.
+
+    Making rows is Python work for one CPU; writing them is the database's (and the other
+    CPU's): side by side, a million reports take the longer of the two, not their sum. The
+    helper holds the generator as it was at the fork, so a seed still gives the same rows.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def make() -> None:
+        for batch in generator.batches(count, INSERT_BATCH_SIZE):
+            sender.send([writer.values(row) for row in batch])
+        sender.send(None)
+
+    helper = context.Process(target=make, daemon=True)
+    helper.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                values = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the demo data helper process stopped early") from None
+            if values is None:
+                return
+            yield values
+    finally:
+        receiver.close()
+        helper.join(timeout=10)
+        if helper.is_alive():
+            helper.terminate()
 
 
 def _sqlite_time(moment: datetime) -> str:
@@ -300,7 +339,10 @@ class RowWriter:
 
     def write(self, rows: list[dict]) -> None:
         """Insert the rows."""
-        values = [self.values(row) for row in rows]
+        self.write_values([self.values(row) for row in rows])
+
+    def write_values(self, values: list[tuple]) -> None:
+        """Insert rows already converted by `values`."""
         cursor = self.connection.connection.driver_connection.cursor()
         try:
             if self.postgresql:

@@ -2,12 +2,12 @@
 
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import insert, select, text
 
 from console import create_app
-from console.demo import RowWriter
+from console.demo import RowWriter, load_demo_data
 from console.extensions import db
 from console.models import (
     ROLE_CUSTOMER_OWNER,
@@ -188,3 +188,20 @@ def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(actors):
     assert len(str(stored[0][5])) == len(str(stored[1][5]))
     reports = db.session.scalars(select(BackendResource).order_by(BackendResource.id)).all()
     assert {report.created for report in reports} == {moment}
+
+
+def test_a_bulk_load_gives_the_rows_a_small_load_gives(ctx, tmp_path):
+    fixed = datetime(2026, 5, 1, tzinfo=UTC)
+    load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=0)
+    first = resource_snapshot()
+    other = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        "SECRET_KEY": "x", "TESTING": True,
+    })
+    with other.app_context():
+        db.create_all()
+        load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=10**9)
+        assert resource_snapshot() == first
+        db.session.remove()
+        db.engine.dispose()
+    assert len(first) == 120
