@@ -10,5 +10,8 @@ from console.api import (  # noqa: E402, F401
     backend_resources,
     catalog,
     errors,
+    providers,
     scans,
+    users,
+    version,
 )

@@ -25,7 +25,6 @@ from console.api.routing import refuse_other_methods
 from console.extensions import db
 from console.identifiers import parse_uuid
 from console.models import (
-    MarketplaceResource,
     Offering,
     Order,
     Plan,
@@ -41,7 +40,8 @@ from console.services.marketplace import (
     find_marketplace_resource,
     marketplace_resources_select,
 )
-from console.services.parameters import text_filters, uuid_filters
+from console.services.marketplace_filters import order_filter_clauses, resource_filter_clauses
+from console.services.parameters import text_filters
 
 PROJECTS_RULE = "/projects/"
 PROJECT_RULE = "/projects/<uuid_text>/"
@@ -176,21 +176,9 @@ def plan_detail(offering_uuid_text: str, plan_uuid_text: str):
 
 @bp.get(RESOURCES_RULE)
 def marketplace_resource_list():
-    """List marketplace resources, filtered by offering_uuid, project_uuid or backend_id."""
+    """List marketplace resources, filtered by offering_uuid, project_uuid, backend_id or state."""
     user = current_user()
-    filters = uuid_filters(request.args, ("offering_uuid", "project_uuid"))
-    filters.update(text_filters(request.args, ("backend_id",)))
-    statement = marketplace_resources_select(user)
-    if "offering_uuid" in filters:
-        statement = statement.where(
-            MarketplaceResource.offering.has(Offering.uuid == filters["offering_uuid"])
-        )
-    if "project_uuid" in filters:
-        statement = statement.where(
-            MarketplaceResource.project.has(Project.uuid == filters["project_uuid"])
-        )
-    if "backend_id" in filters:
-        statement = statement.where(MarketplaceResource.backend_id == filters["backend_id"])
+    statement = marketplace_resources_select(user).where(*resource_filter_clauses(request.args))
     return paginated(
         db.session,
         statement,
@@ -208,18 +196,9 @@ def marketplace_resource_detail(uuid_text: str):
 
 @bp.get(ORDERS_RULE)
 def order_list():
-    """List orders, filtered by offering_uuid, project_uuid or resource_uuid."""
+    """List orders, filtered by offering, project, resource, state, type and dates."""
     user = current_user()
-    filters = uuid_filters(request.args, ("offering_uuid", "project_uuid", "resource_uuid"))
-    statement = orders_select(user)
-    if "offering_uuid" in filters:
-        statement = statement.where(Order.offering.has(Offering.uuid == filters["offering_uuid"]))
-    if "project_uuid" in filters:
-        statement = statement.where(Order.project.has(Project.uuid == filters["project_uuid"]))
-    if "resource_uuid" in filters:
-        statement = statement.where(
-            Order.resource.has(MarketplaceResource.uuid == filters["resource_uuid"])
-        )
+    statement = orders_select(user).where(*order_filter_clauses(request.args))
     return paginated(db.session, statement, lambda order: order_json(order, user))
 
 

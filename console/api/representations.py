@@ -24,16 +24,9 @@ from console.models import (
     User,
 )
 from console.services.access import sees_everything
+from console.services.marketplace_filters import ORDER_STATES, ORDER_TYPES, RESOURCE_STATES
 
-RESOURCE_STATE_LABELS = {
-    label.lower(): label
-    for label in ("Creating", "OK", "Erred", "Updating", "Terminating", "Terminated")
-}
-ORDER_STATES = {
-    "canceled", "done", "erred", "executing", "pending-consumer", "pending-project",
-    "pending-provider", "pending-start-date", "rejected",
-}
-ORDER_TYPES = {"Create", "Restore", "Terminate", "Update"}
+RESOURCE_STATE_LABELS = {label.lower(): label for label in RESOURCE_STATES}
 BILLING_UNITS = {"day", "half_month", "hour", "month", "quantity", "quarter"}
 
 

@@ -175,6 +175,7 @@ def _create_records(session, backend_resource, offering, plan, user) -> ImportRe
         resource=resource,
         offering=offering,
         project_id=backend_resource.project_id,
+        plan=plan,
         limits=dict(limits),
         created_by=user,
         consumer_reviewed_by=user,

@@ -14,10 +14,14 @@ def last_value(args, key: str) -> str | None:
 
 
 def read_text(args, keys, errors: dict) -> dict:
-    """Return the non-empty text parameters among `keys`; note NUL characters in `errors`."""
+    """Return the text parameters among `keys`, trimmed; note NUL characters in `errors`.
+
+    As Django's `forms.CharField(strip=True)` cleans them: surrounding whitespace goes, and a
+    value that is blank after trimming means no filter at all.
+    """
     values = {}
     for key in keys:
-        value = last_value(args, key)
+        value = (last_value(args, key) or "").strip()
         if not value:
             continue
         if "\x00" in value:

@@ -86,8 +86,6 @@ def parse_list_params(
 
     text_keys = ["name", "name_exact", "backend_id"] + (["q"] if console else [])
     values.update(read_text(args, text_keys, errors))
-    if "q" in values:
-        values["q"] = values["q"].strip()
     uuid_keys = ["offering_uuid", "project_uuid"] + (["customer_uuid"] if console else [])
     values.update(read_uuids(args, uuid_keys, errors))
 

@@ -35,8 +35,9 @@ from console.services import DomainError, NotFound, PermissionDenied, Validation
 from console.services.access import can_manage_offering, offering_scope_clause
 from console.services.agents import subscribed_identities
 from console.services.events import BrokerSettings, BrokerUnavailable, Delivery, publish
+from console.services.marketplace_filters import read_choices, read_datetimes
 from console.services.parameters import last_value, read_uuids
-from console.services.queries import Page, paginate, parse_datetime, parse_paging
+from console.services.queries import Page, paginate, parse_paging
 from console.services.reports import expect_object, related_by_uuid
 
 SCAN_NOT_FOUND = "No BackendResourceRequest matches the given query."
@@ -75,21 +76,8 @@ def parse_scan_params(args, *, default_page_size: int = 10,
     errors: dict = {}
     values: dict = {}
     values.update(read_uuids(args, ("offering_uuid",), errors))
-    states = tuple(value for value in args.getlist("state") if value.strip())
-    invalid = [value for value in states if value not in SCAN_STATES]
-    if invalid:
-        errors["state"] = [
-            f"Select a valid choice. {invalid[0]} is not one of the available choices."
-        ]
-    dates = []
-    for key in DATE_FILTERS:
-        value = (last_value(args, key) or "").strip()
-        if not value:
-            continue
-        try:
-            dates.append((key, parse_datetime(value, end_of_day=key.endswith("_before"))))
-        except (ValueError, OverflowError):
-            errors[key] = ["Enter a valid date/time."]
+    states = tuple(read_choices(args, "state", SCAN_STATES, errors))
+    dates = tuple(read_datetimes(args, DATE_FILTERS, errors).items())
     ordering = (last_value(args, "o") or "").strip()
     if ordering and ordering not in ORDERING_CHOICES:
         errors["o"] = [f"Select a valid choice. {ordering} is not one of the available choices."]
@@ -99,7 +87,7 @@ def parse_scan_params(args, *, default_page_size: int = 10,
         args, default_page_size=default_page_size, max_page_size=max_page_size
     )
     return ScanListParams(
-        states=states, dates=tuple(dates), descending=ordering != "created",
+        states=states, dates=dates, descending=ordering != "created",
         page=page, page_size=page_size, **values,
     )
 

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from console.web import auth, backend_resources, listing, marketplace  # noqa: E402, F401
+from console.web import (  # noqa: E402, F401
+    agents,
+    auth,
+    backend_resources,
+    listing,
+    marketplace,
+    scans,
+)

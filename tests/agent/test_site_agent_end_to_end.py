@@ -293,6 +293,10 @@ def test_staff_scan_from_the_offering_page_and_read_a_failure_on_the_scans_page(
     page.goto(reports_page)
     expect(page.get_by_role("link", name="hpc_climate_2025", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="hpc_ocean_runs", exact=True)).to_be_visible()
+    # The table summarises the reported limits.
+    ocean_row = page.locator("tr").filter(has_text="hpc_ocean_runs")
+    expect(ocean_row).to_contain_text("cpu 50,000")
+    expect(ocean_row).to_contain_text("storage 20,480")
 
     message = "squeue: error: slurm_load_jobs error: Unable to contact slurm controller"
     site.backend_holds(CLIMATE_2025, OCEAN_RUNS, fail_with=message)
@@ -301,7 +305,9 @@ def test_staff_scan_from_the_offering_page_and_read_a_failure_on_the_scans_page(
     assert second["state"] == "Erred"
 
     page.goto("/scans/")
-    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.locator(".scan-error").filter(has_text=message)).to_be_visible()
+    traceback = page.locator("details").filter(has_text="Traceback (most recent call last)")
+    expect(traceback.first).to_be_attached()
     expect(page.get_by_text("Erred", exact=True).first).to_be_visible()
     expect(page.get_by_text("Done", exact=True).first).to_be_visible()
 
