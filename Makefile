@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint agent-venv migrate demo bench screenshots clean
+.PHONY: run serve test lint agent-venv migrate demo bench load screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
 # SIZE=100000 measures one size; the default is 10,000, 100,000 and 1,000,000 reports.
 bench: $(VENV)/.bench-installed
 	SIZE=$(SIZE) $(BIN)/python bench/run.py
+
+load: $(VENV)/.installed
+	$(BIN)/python bench/load.py $(if $(LOAD_POSTGRESQL_URL),--postgresql-url $(LOAD_POSTGRESQL_URL))
 
 screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot

@@ -18,6 +18,7 @@ from itertools import accumulate
 from sqlalchemy import func, select
 
 from console.list_indexes import bulk_loading
+from console.metadata_summary import summarize_metadata
 from console.models import (
     ApiToken,
     BackendResource,
@@ -307,8 +308,8 @@ class RowWriter:
     """
 
     COLUMNS = (
-        "uuid", "name", "backend_id", "backend_metadata", "offering_id", "project_id",
-        "created", "modified",
+        "uuid", "name", "backend_id", "backend_metadata", "metadata_summary", "offering_id",
+        "project_id", "created", "modified",
     )
     CONVERTERS = {
         "sqlite": {
@@ -465,6 +466,7 @@ class ResourceGenerator:
             "name": name[:150],
             "backend_id": backend_id,
             "backend_metadata": metadata,
+            "metadata_summary": summarize_metadata(metadata),
             "offering_id": offering_id,
             "project_id": project_id,
             "created": created,

@@ -91,6 +91,14 @@ def broker_settings():
     }
 
 
+@pytest.fixture(autouse=True)
+def no_console_environment(monkeypatch):
+    """Tests see the built-in defaults, not the developer's own CONSOLE_* settings."""
+    for variable in list(os.environ):
+        if variable.startswith("CONSOLE_") and not variable.startswith("CONSOLE_TEST_"):
+            monkeypatch.delenv(variable)
+
+
 _postgres_schema_ready = False
 
 

@@ -89,9 +89,14 @@ def search_hits(term: str):
 class ListPlan:
     """Counts and pages one list request; see the module docstring for the ways it takes."""
 
-    def __init__(self, session, params: ListParams, user, *, collect: bool | None = None):
-        """`collect` forces collecting (True) or walking (False) instead of choosing by cost."""
+    def __init__(
+        self, session, params: ListParams, user, *, collect: bool | None = None,
+        with_metadata: bool = True,
+    ):
+        """`collect` forces collecting (True) or walking (False) instead of choosing by cost;
+        without metadata the rows leave it in the database (as `backend_resources_select`)."""
         self.session = session
+        self.with_metadata = with_metadata
         self.collect = collect
         self.params = params
         self.user = user
@@ -189,7 +194,7 @@ class ListPlan:
             ids = self.page_ids(ordering, offset + limit, total)
         ids = ids.limit(limit).offset(offset)
         statement = (
-            with_relations(select(BackendResource), self.params)
+            with_relations(select(BackendResource), self.params, with_metadata=self.with_metadata)
             .where(BackendResource.id.in_(ids))
             .order_by(*ordering_clauses(self.params.ordering))
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, defer
 
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
@@ -74,7 +74,8 @@ def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
 
 
 def parse_list_params(
-    args, *, default_page_size: int = 10, max_page_size: int = 300, console: bool = False
+    args, *, default_page_size: int = 10, max_page_size: int = 300, max_sort_keys: int = 6,
+    console: bool = False,
 ) -> ListParams:
     """Validate list query parameters; raise ValidationFailed with DRF-style field errors.
 
@@ -102,7 +103,11 @@ def parse_list_params(
     if ordering_value not in (None, ""):
         keys = tuple(part.strip() for part in ordering_value.split(",") if part.strip())
         invalid = [key for key in keys if key not in ORDERING_CHOICES]
-        if invalid:
+        if len(keys) > max_sort_keys:
+            errors["o"] = [
+                f"Ensure there are no more than {max_sort_keys} sort keys (there are {len(keys)})."
+            ]
+        elif invalid:
             errors["o"] = [
                 f"Select a valid choice. {invalid[0]} is not one of the available choices."
             ]
@@ -132,20 +137,24 @@ def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300)
     return last_value(args, "page") or "1", page_size
 
 
-def backend_resources_select(params: ListParams, user):
-    """Return a select() of the backend resources the user may see, filtered and ordered."""
-    return with_relations(select(BackendResource), params).where(
+def backend_resources_select(params: ListParams, user, *, with_metadata: bool = True):
+    """Return a select() of the backend resources the user may see, filtered and ordered.
+
+    Without metadata the rows leave the metadata blob in the database (reading it raises);
+    the console table shows only `metadata_summary`.
+    """
+    return with_relations(select(BackendResource), params, with_metadata=with_metadata).where(
         *scope_clauses(params, user)
     ).order_by(*ordering_clauses(params.ordering))
 
 
-def with_relations(statement, params: ListParams):
+def with_relations(statement, params: ListParams, *, with_metadata: bool = True):
     """Join each report's project, customer, offering and provider, and load them with it.
 
     Every list page loads its rows through here (whatever way the plan found their ids), so an
-    option that loads more per row belongs here.
+    option that loads more (or less) per row belongs here.
     """
-    return (
+    statement = (
         statement.join(BackendResource.project)
         .join(Project.customer)
         .join(BackendResource.offering)
@@ -157,6 +166,9 @@ def with_relations(statement, params: ListParams):
             ),
         )
     )
+    if not with_metadata:
+        statement = statement.options(defer(BackendResource.backend_metadata, raiseload=True))
+    return statement
 
 
 def scope_clauses(params: ListParams, user) -> list:
@@ -174,7 +186,7 @@ def backend_resources_count_select(params: ListParams, user):
 
 
 def page_of_backend_resources(
-    session, params: ListParams, user, *, with_items: bool = True
+    session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True
 ) -> "Page":
     """Return one page of the list: two statements, the count and the rows.
 
@@ -183,7 +195,7 @@ def page_of_backend_resources(
     """
     from console.services.list_plans import ListPlan  # it builds on this module
 
-    plan = ListPlan(session, params, user)
+    plan = ListPlan(session, params, user, with_metadata=with_metadata)
     total = plan.total()
     number, _pages = page_number(params.page, total, params.page_size)
     items = []

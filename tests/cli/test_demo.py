@@ -22,7 +22,7 @@ from console.models import (
     User,
     hash_token_key,
 )
-from tests.cli.conftest import count
+from tests.cli.conftest import count, succeed
 
 
 def tokens_in(output: str) -> dict:
@@ -60,6 +60,7 @@ def test_loads_catalogue_users_and_resources(runner, ctx):
     resources = list(db.session.scalars(select(BackendResource)))
     assert len(Counter(resource.offering_id for resource in resources)) >= 5
     assert all(isinstance(r.backend_metadata.get("limits"), dict) for r in resources)
+    assert all(r.metadata_summary for r in resources)
     assert any(r.backend_id.startswith("hpc_") for r in resources)
     days = {r.created.date() for r in resources}
     assert len(days) > 20
@@ -91,7 +92,7 @@ def test_demo_users_can_log_in_and_their_tokens_work(runner, ctx):
 
 
 def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_path):
-    runner.invoke(args=["demo-data", "--backend-resources", "50", "--seed", "7"])
+    succeed(runner, "demo-data", "--backend-resources", "50", "--seed", "7")
     first = resource_snapshot()
     other = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
@@ -110,11 +111,11 @@ def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_pat
 
 
 def test_another_seed_gives_other_resources(runner, ctx):
-    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "1"])
+    succeed(runner, "demo-data", "--backend-resources", "30", "--seed", "1")
     first = {row[1] for row in resource_snapshot()}
     db.session.execute(BackendResource.__table__.delete())
     db.session.commit()
-    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "2"])
+    succeed(runner, "demo-data", "--backend-resources", "30", "--seed", "2")
     assert {row[1] for row in resource_snapshot()} != first
 
 
@@ -137,7 +138,7 @@ def test_if_empty_respects_any_existing_customer(runner, factory):
 
 
 def test_second_run_reuses_catalogue_and_users_and_adds_resources(runner, ctx):
-    runner.invoke(args=["demo-data", "--backend-resources", "40"])
+    succeed(runner, "demo-data", "--backend-resources", "40")
     catalogue = (count(Customer), count(Project), count(Offering), count(Plan), count(RoleGrant))
     staff = db.session.scalar(select(User).where(User.username == "staff"))
     staff.set_password("changed")
@@ -175,17 +176,18 @@ def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(actors):
         "name": "Ünïcode 'name'", "backend_id": "acct_1", "offering_id": actors.offering.id,
         "project_id": actors.project.id, "created": moment, "modified": moment,
         "backend_metadata": {"limits": {"cpu": 5}, "users": ["a", "é"], "flag": None},
+        "metadata_summary": "cpu 5",
     }
     db.session.execute(insert(BackendResource.__table__), [row | {"uuid": uuid.uuid4()}])
     RowWriter(db.session).write([row | {"uuid": uuid.uuid4()}])
     db.session.commit()
     stored = db.session.execute(text(
-        "SELECT name, backend_id, backend_metadata, created, modified, uuid "
+        "SELECT name, backend_id, backend_metadata, metadata_summary, created, modified, uuid "
         "FROM backend_resources ORDER BY id"
     )).all()
     assert len(stored) == 2
-    assert stored[0][:5] == stored[1][:5]
-    assert len(str(stored[0][5])) == len(str(stored[1][5]))
+    assert stored[0][:6] == stored[1][:6]
+    assert len(str(stored[0][6])) == len(str(stored[1][6]))
     reports = db.session.scalars(select(BackendResource).order_by(BackendResource.id)).all()
     assert {report.created for report in reports} == {moment}
 

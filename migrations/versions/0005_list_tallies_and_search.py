@@ -1,7 +1,7 @@
 """report tallies kept by triggers, the SQLite trigram search index, and sort-key indexes
 
-Revision ID: 0004_list_tallies_and_search
-Revises: 0003_scan_requests_and_agents
+Revision ID: 0005_list_tallies_and_search
+Revises: 0004_hardening
 Create Date: 2026-11-28 21:00:00
 
 """
@@ -16,8 +16,8 @@ from console.list_indexes import (
     SQLITE_STATEMENTS,
 )
 
-revision = '0004_list_tallies_and_search'
-down_revision = '0003_scan_requests_and_agents'
+revision = '0005_list_tallies_and_search'
+down_revision = '0004_hardening'
 branch_labels = None
 depends_on = None
 
