@@ -3,7 +3,7 @@
 Triggers keep two tallies exact inside every transaction that writes `backend_resources`
 (reports per offering and project, and per name too), and on SQLite a trigram full-text index
 of the lowered name and backend id. `create_all` builds them through the metadata events below;
-the 0004 migration builds the same for a migrated database.
+the 0005 migration builds the same for a migrated database.
 """
 
 from contextlib import contextmanager
