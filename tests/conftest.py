@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -88,6 +89,39 @@ def broker_settings():
         "CONSOLE_BROKER_URL": BROKER_URL,
         "CONSOLE_BROKER_MANAGEMENT_URL": BROKER_MANAGEMENT_URL,
     }
+
+
+# Debian's Chromium, driven by Playwright: one browser for the whole run, shared by the browser
+# tests and the site agent's end-to-end test (two sync Playwrights cannot run in one thread).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    # CI machines are shared and slow at times: wait longer before calling a page wrong.
+    expect.set_options(timeout=15_000)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
 
 
 _postgres_schema_ready = False

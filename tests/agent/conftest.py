@@ -9,7 +9,6 @@ import pytest
 from tests.agent import agent_venv as agent_environment
 from tests.agent.broker import ManagementApi
 from tests.agent.harness import RequestLog, SiteAgent, write_config, write_resources
-from tests.browser.conftest import chromium  # noqa: F401 (the same headless Chromium fixture)
 
 
 @pytest.fixture(scope="session")

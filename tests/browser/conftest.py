@@ -1,45 +1,15 @@
-"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright on a live server."""
+"""Real headless Chromium (the session `chromium` of tests/conftest.py) on a live server."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture(params=["sqlite"])
 def database_url(request, tmp_path):
     """Browser tests run on one database: a fresh SQLite file (the API suite covers both)."""
     return f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """A headless Chromium for the whole run."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    # CI machines are shared and slow at times: wait longer before calling a page wrong.
-    expect.set_options(timeout=15_000)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
