@@ -35,6 +35,7 @@ from console.models import (
     RoleGrant,
     User,
 )
+from tests.schema_validation import ResponseChecker, record_schema_problems
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
 BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
@@ -164,9 +165,20 @@ def app_settings():
     return {}
 
 
+@pytest.fixture(scope="session")
+def schema_checker():
+    """Checks API responses against the OpenAPI document (built once per run)."""
+    return ResponseChecker()
+
+
 @pytest.fixture
-def app(database_url, app_settings, tmp_path):
-    """An app on a fresh, empty database."""
+def app(database_url, app_settings, tmp_path, schema_checker, request):
+    """An app on a fresh, empty database.
+
+    Every response of an API operation is checked against the OpenAPI schema: a test whose
+    requests got an answer the schema does not describe fails at teardown (a test that means to
+    provoke one is marked `schema_unchecked`).
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -183,10 +195,14 @@ def app(database_url, app_settings, tmp_path):
     else:
         with app.app_context():
             db.create_all()
+    schema_problems = record_schema_problems(app, schema_checker)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if schema_problems and not request.node.get_closest_marker("schema_unchecked"):
+        shown = "\n".join(dict.fromkeys(schema_problems))
+        pytest.fail(f"API responses the OpenAPI schema does not describe:\n{shown}")
 
 
 @pytest.fixture

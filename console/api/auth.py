@@ -14,6 +14,8 @@ NO_KEY = "Invalid token. No credentials provided."
 KEY_WITH_SPACES = "Invalid token. Token string should not contain spaces."
 KEY_NOT_TEXT = "Invalid token header. Token string should not contain invalid characters."
 USER_INACTIVE = "User inactive or deleted."
+# The OpenAPI document is public, as upstream's is: it describes the API and holds no data.
+PUBLIC_ENDPOINTS = {"api.schema_document", "api.not_allowed_schema"}
 
 
 class AuthenticationFailed(Exception):
@@ -52,6 +54,8 @@ def user_for_key(key: str) -> User:
 @bp.before_request
 def authenticate() -> None:
     """Require a valid token on every API request and remember its user in `g.api_user`."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     parts = authorization_value().split()
     if not parts or parts[0].lower() != KEYWORD:
         raise AuthenticationFailed(NOT_PROVIDED)
