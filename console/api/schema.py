@@ -43,7 +43,7 @@ UUID_FILTER = {"type": "string", "pattern": f"^\\s*({_UUID_RE}\\s*)?$",
                "description": "A UUID, hex or hyphenated; blank: no filter."}
 # Repeatable UUID filter: each value may also hold several, comma-separated.
 UUID_LIST_FILTER = {"type": "string",
-                    "pattern": f"^[\\s,]*({_UUID_RE}[\\s,]*)*$",
+                    "pattern": f"^[\\s,]*({_UUID_RE}\\s*(,[\\s,]*{_UUID_RE}\\s*)*)?[\\s,]*$",
                     "description": "UUIDs, comma-separated; blank: no filter."}
 # A date or date-time filter or field; blank means none.
 DATE_OR_DATETIME = {"anyOf": [{"type": "string", "format": "date-time"},
@@ -446,8 +446,8 @@ def path_uuid(name: str = "uuid") -> dict:
 
 FILTER_TEXT = {**TEXT, "description": "Trimmed; blank means no filter."}
 PAGING = [
-    query("page", {"anyOf": [{"type": "integer", "minimum": 1}, {"const": "last"}]},
-          "Page number, or `last`; out of range: 404 `Invalid page.`"),
+    query("page", {"anyOf": [{"type": "integer", "minimum": 1}, {"enum": ["last", ""]}]},
+          "Page number, or `last`; blank: the first; out of range: 404 `Invalid page.`"),
     query("page_size", {**STRING, "examples": ["50"]},
           "Rows per page, a number (default 10, at most 300); any other value means the "
           "default."),
