@@ -34,10 +34,10 @@ DATETIME = {"type": "string", "format": "date-time", "description": "ISO 8601, U
 URL = {"type": "string", "format": "uri"}
 # Text without NUL characters: PostgreSQL cannot store or compare them, so they are refused.
 TEXT = {"type": "string", "pattern": "^[^\\x00]*$"}
-# Accepted in a path, a query or a body: hex or hyphenated.
-UUID_INPUT = {"type": "string", "format": "uuid",
-              "description": "A UUID, 32 hex characters or hyphenated."}
 _UUID_RE = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+# Accepted in a path or a body: hex or hyphenated, any case, surrounding spaces ignored.
+UUID_INPUT = {"type": "string", "pattern": f"^\\s*{_UUID_RE}\\s*$",
+              "description": "A UUID, 32 hex characters or hyphenated."}
 # A UUID filter: hex or hyphenated, surrounding spaces ignored; blank means no filter.
 UUID_FILTER = {"type": "string", "pattern": f"^\\s*({_UUID_RE}\\s*)?$",
                "description": "A UUID, hex or hyphenated; blank: no filter."}
