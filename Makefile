@@ -34,8 +34,13 @@ lint: $(VENV)/.installed
 agent-venv: $(VENV)/.installed
 	$(BIN)/python -m tests.agent.agent_venv $(AGENT_VENV)
 
+# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database), then
+# the tests that stop and restart the shared RabbitMQ run alone.
+TEST_WORKERS ?= 4
 test: lint agent-venv
-	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) \
+	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not broker_restart"
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -m broker_restart
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py

@@ -35,9 +35,10 @@ from console.models import (
     RoleGrant,
     User,
 )
+from tests import databases
 from tests.schema_validation import ResponseChecker, record_schema_problems
 
-POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
+POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")  # per worker: tests/databases.py
 BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
 BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
 PASSWORD = "correct horse battery staple"
@@ -50,6 +51,17 @@ def pytest_configure(config):
         problem = broker_problem()
         if problem:
             raise pytest.UsageError(f"CI needs RabbitMQ: {problem}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, skip the tests that restart the shared broker: they would break the broker
+    tests of the other workers (`make test` runs them alone, after the parallel run)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) < 2:
+        return
+    alone = pytest.mark.skip(reason="restarts the shared RabbitMQ: run alone (-m broker_restart)")
+    for item in items:
+        if item.get_closest_marker("broker_restart"):
+            item.add_marker(alone)
 
 
 def broker_problem(management_url: str = BROKER_MANAGEMENT_URL, broker_url: str = BROKER_URL):
@@ -145,12 +157,12 @@ def _reset_postgres(app) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A real database URL: a fresh SQLite file, or the test PostgreSQL database."""
+    """A real database URL: a fresh SQLite file, or this worker's test PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     if not POSTGRES_URL:
         pytest.skip("CONSOLE_TEST_DATABASE_URL is not set")
-    return POSTGRES_URL
+    return databases.postgres_url()
 
 
 def _skip_sqlite_fsync(dbapi_connection, _record):
