@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint agent-venv migrate demo bench screenshots mutants clean
+.PHONY: run test lint agent-venv migrate demo bench load screenshots mutants clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ mutants: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
+
+load: $(VENV)/.installed
+	$(BIN)/python bench/load.py $(if $(LOAD_POSTGRESQL_URL),--postgresql-url $(LOAD_POSTGRESQL_URL))
 
 screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot

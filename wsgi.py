@@ -1,5 +1,12 @@
 """WSGI entry point: `flask --app wsgi ...` and production servers."""
 
-from console import create_app
+import sys
 
-app = create_app()
+from console import create_app
+from console.settings import SettingsError
+
+try:
+    app = create_app()
+except SettingsError as error:
+    # A clear line for whoever starts the server, not a traceback.
+    sys.exit(f"Configuration error: {error}")

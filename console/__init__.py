@@ -1,20 +1,28 @@
 """Backend Resource Console: staff console and Waldur-compatible JSON API."""
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console.extensions import csrf, db, login_manager, migrate
+from console import throttling  # noqa: F401  (registers the database storage for Flask-Limiter)
+from console.extensions import csrf, db, limiter, login_manager, migrate
 from console.settings import default_settings, environment_settings, instance_secret_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: defaults, then CONSOLE_* environment variables, then `config`."""
+    """Build the application: defaults, then CONSOLE_* environment variables, then `config`.
+
+    Raises SettingsError, naming the variable, when a CONSOLE_* value cannot be used.
+    """
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        # Where the default SQLite file and the generated secret key live.
+        instance_path=os.environ.get("CONSOLE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
@@ -24,13 +32,27 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    lifetime = timedelta(hours=app.config["CONSOLE_SESSION_LIFETIME_HOURS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    # A CSRF token lives no longer than the session it belongs to.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(lifetime.total_seconds()))
+    if app.config["CONSOLE_PROXY_FIX"]:
+        hops = app.config["CONSOLE_PROXY_FIX"]
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+    from console import cli, errors, models, request_guards  # noqa: F401  (models: tables)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
+    # Order matters: the guards read the body before anything else, and throttling refuses a
+    # locked-out login before CSRF checks or password hashing cost anything.
+    request_guards.register(app)
+    limiter.init_app(app)
     csrf.init_app(app)
 
-    from console import cli, errors, models  # noqa: F401  (models register their tables)
     from console.api import bp as api_bp
     from console.web import bp as web_bp
 

@@ -4,6 +4,7 @@ import functools
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,7 +18,7 @@ from console.services.catalog import CatalogInvalid, decode_catalog, grant_role,
 MAX_PROBLEMS_SHOWN = 50
 
 users_cli = AppGroup("users", help="Manage user accounts.")
-tokens_cli = AppGroup("tokens", help="Issue API tokens.")
+tokens_cli = AppGroup("tokens", help="Issue, list and revoke API tokens.")
 roles_cli = AppGroup("roles", help="Grant roles on offerings and customers.")
 catalog_cli = AppGroup("catalog", help="Load customers, projects, offerings and plans.")
 
@@ -86,6 +87,19 @@ def create_user(username: str, staff: bool, support: bool, password: str | None)
     click.echo(f"Created {kind} {username!r}.")
 
 
+@users_cli.command("deactivate")
+@click.argument("username")
+@clean_errors
+def deactivate_user(username: str) -> None:
+    """Deactivate a user: end its console sessions and delete its API tokens."""
+    user = find_user(username)
+    revoked = accounts.deactivate_user(db.session, user)
+    click.echo(
+        f"Deactivated {username!r}: console sessions ended, "
+        f"{revoked} API token{'' if revoked == 1 else 's'} deleted."
+    )
+
+
 @tokens_cli.command("create")
 @click.argument("username")
 @clean_errors
@@ -94,7 +108,33 @@ def create_token(username: str) -> None:
     user = find_user(username)
     if not user.is_active:
         click.echo(f"Warning: user {username!r} is inactive; the token will not work.", err=True)
-    click.echo(accounts.issue_token(db.session, user))
+    lifetime = current_app.config["CONSOLE_TOKEN_LIFETIME_DAYS"]
+    click.echo(accounts.issue_token(db.session, user, lifetime_days=lifetime))
+
+
+@tokens_cli.command("list")
+@click.argument("username")
+@clean_errors
+def list_tokens(username: str) -> None:
+    """List a user's API tokens: key prefix, when issued, when it expires."""
+    tokens = accounts.tokens_of(db.session, find_user(username))
+    if not tokens:
+        click.echo(f"{username!r} has no API tokens.")
+    for token in tokens:
+        prefix = f"{token.key_prefix}…" if token.key_prefix else "(no prefix kept)"
+        expires = (
+            f"expires {token.expires:%Y-%m-%d %H:%M} UTC" if token.expires else "never expires"
+        )
+        click.echo(f"{prefix}  issued {token.created:%Y-%m-%d %H:%M} UTC  {expires}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("key_prefix")
+@clean_errors
+def revoke_token(key_prefix: str) -> None:
+    """Delete the API token whose key starts with KEY_PREFIX (at least 6 characters)."""
+    prefix, username = accounts.revoke_token(db.session, key_prefix)
+    click.echo(f"Revoked token {prefix}… of {username!r}.")
 
 
 @roles_cli.command("grant")

@@ -7,13 +7,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import DateTime, TypeDecorator, Uuid
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.extensions import db
+from console.metadata_summary import summarize_metadata
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -98,11 +110,17 @@ class User(UserMixin, db.Model):
     is_staff: Mapped[bool] = mapped_column(default=False)
     is_support: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Console sessions carry the generation they started in; raising it ends them all.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    def end_sessions(self) -> None:
+        """Make every console session of this user invalid from its next request on."""
+        self.session_generation = (self.session_generation or 0) + 1
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password."""
@@ -118,6 +136,9 @@ class User(UserMixin, db.Model):
         return self.is_active and (self.is_staff or self.is_support)
 
 
+KEY_PREFIX_LENGTH = 8
+
+
 def hash_token_key(key: str) -> str:
     """Return the SHA-256 hex digest under which a token key is stored."""
     return hashlib.sha256(key.encode()).hexdigest()
@@ -127,19 +148,32 @@ class ApiToken(db.Model):
     """An API token; only the hash of its key is kept."""
 
     __tablename__ = "api_tokens"
+    # Revoked tokens free their ids: SQLite must not hand them to new tokens.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the key, to tell tokens apart when listing and revoking them
+    # ("" for tokens issued before prefixes were kept).
+    key_prefix: Mapped[str] = mapped_column(
+        String(KEY_PREFIX_LENGTH), default="", server_default="", index=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None: the token never expires (CONSOLE_TOKEN_LIFETIME_DAYS unset when it was issued).
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
     @classmethod
-    def issue(cls, user: User) -> tuple["ApiToken", str]:
+    def issue(cls, user: User, expires: datetime | None = None) -> tuple["ApiToken", str]:
         """Create a token for the user and return it with its clear key (shown once)."""
         key = secrets.token_hex(20)
-        return cls(user=user, key_hash=hash_token_key(key)), key
+        token = cls(
+            user=user, key_hash=hash_token_key(key), key_prefix=key[:KEY_PREFIX_LENGTH],
+            expires=expires,
+        )
+        return token, key
 
 
 class Customer(db.Model):
@@ -257,6 +291,8 @@ class BackendResource(db.Model):
             postgresql_using="gin",
             postgresql_ops={"backend_id": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        # Imports and deletes free ids; SQLite must never give a freed id to a new report.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,6 +300,8 @@ class BackendResource(db.Model):
     name: Mapped[str] = mapped_column(String(150), index=True)
     backend_id: Mapped[str] = mapped_column(String(255), default="", index=True)
     backend_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # What the console table shows of the metadata, so that it never loads the whole blob.
+    metadata_summary: Mapped[str] = mapped_column(String(255), default="", server_default="")
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -273,6 +311,12 @@ class BackendResource(db.Model):
 
     offering: Mapped[Offering] = relationship()
     project: Mapped[Project] = relationship()
+
+    @validates("backend_metadata")
+    def _summarize(self, _key, metadata):
+        """Keep the table's summary in step with the metadata."""
+        self.metadata_summary = summarize_metadata(metadata)
+        return metadata
 
 
 class MarketplaceResource(db.Model):
@@ -468,3 +512,14 @@ class AgentProcessor(db.Model):
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     service: Mapped[AgentService] = relationship(back_populates="processors")
+
+
+class ThrottleCounter(db.Model):
+    """A fixed-window counter of failed logins or refused tokens (see console/throttling.py)."""
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    # Seconds since the epoch at which the window ends, as Flask-Limiter's storages keep it.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -1,32 +1,64 @@
 """Settings: defaults, then CONSOLE_* environment variables, then the caller's mapping."""
 
+import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
-ENVIRONMENT_SETTINGS = {
-    "CONSOLE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "CONSOLE_SECRET_KEY": "SECRET_KEY",
-    "CONSOLE_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
-    "CONSOLE_DEFAULT_PAGE_SIZE": "CONSOLE_DEFAULT_PAGE_SIZE",
-    "CONSOLE_MAX_PAGE_SIZE": "CONSOLE_MAX_PAGE_SIZE",
-    "CONSOLE_CSP_DISABLED": "CONSOLE_CSP_DISABLED",
-    "CONSOLE_BROKER_URL": "CONSOLE_BROKER_URL",
-    "CONSOLE_BROKER_MANAGEMENT_URL": "CONSOLE_BROKER_MANAGEMENT_URL",
-    "CONSOLE_SCAN_STUCK_MINUTES": "CONSOLE_SCAN_STUCK_MINUTES",
-}
+from limits import parse_many
 
-BOOLEAN_SETTINGS = {"SESSION_COOKIE_SECURE", "CONSOLE_CSP_DISABLED"}
-INTEGER_SETTINGS = {
-    "CONSOLE_DEFAULT_PAGE_SIZE", "CONSOLE_MAX_PAGE_SIZE", "CONSOLE_SCAN_STUCK_MINUTES",
+
+class SettingsError(Exception):
+    """A CONSOLE_* variable holds a value the console cannot use; the message says which."""
+
+
+# Variable -> (setting, kind). Kinds: text, flag, count (a whole number >= 1), optional count
+# (empty means none), hosts (comma-separated), limits (Flask-Limiter's "5 per minute; 20 per
+# hour" notation).
+ENVIRONMENT_SETTINGS = {
+    "CONSOLE_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", "text"),
+    "CONSOLE_SECRET_KEY": ("SECRET_KEY", "text"),
+    "CONSOLE_SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", "flag"),
+    "CONSOLE_DEFAULT_PAGE_SIZE": ("CONSOLE_DEFAULT_PAGE_SIZE", "count"),
+    "CONSOLE_MAX_PAGE_SIZE": ("CONSOLE_MAX_PAGE_SIZE", "count"),
+    "CONSOLE_CSP_DISABLED": ("CONSOLE_CSP_DISABLED", "flag"),
+    "CONSOLE_BROKER_URL": ("CONSOLE_BROKER_URL", "text"),
+    "CONSOLE_BROKER_MANAGEMENT_URL": ("CONSOLE_BROKER_MANAGEMENT_URL", "text"),
+    "CONSOLE_SCAN_STUCK_MINUTES": ("CONSOLE_SCAN_STUCK_MINUTES", "count"),
+    "CONSOLE_MAX_REQUEST_BYTES": ("MAX_CONTENT_LENGTH", "count"),
+    "CONSOLE_MAX_METADATA_BYTES": ("CONSOLE_MAX_METADATA_BYTES", "count"),
+    "CONSOLE_MAX_METADATA_DEPTH": ("CONSOLE_MAX_METADATA_DEPTH", "count"),
+    "CONSOLE_MAX_FILTER_LENGTH": ("CONSOLE_MAX_FILTER_LENGTH", "count"),
+    "CONSOLE_MAX_SORT_KEYS": ("CONSOLE_MAX_SORT_KEYS", "count"),
+    "CONSOLE_SESSION_IDLE_MINUTES": ("CONSOLE_SESSION_IDLE_MINUTES", "count"),
+    "CONSOLE_SESSION_LIFETIME_HOURS": ("CONSOLE_SESSION_LIFETIME_HOURS", "count"),
+    "CONSOLE_TOKEN_LIFETIME_DAYS": ("CONSOLE_TOKEN_LIFETIME_DAYS", "optional count"),
+    "CONSOLE_TRUSTED_HOSTS": ("TRUSTED_HOSTS", "hosts"),
+    "CONSOLE_PROXY_FIX": ("CONSOLE_PROXY_FIX", "optional count"),
+    "CONSOLE_THROTTLING_ENABLED": ("RATELIMIT_ENABLED", "flag"),
+    "CONSOLE_THROTTLE_STORAGE_URI": ("RATELIMIT_STORAGE_URI", "text"),
+    "CONSOLE_LOGIN_LIMITS_PER_USERNAME": ("CONSOLE_LOGIN_LIMITS_PER_USERNAME", "limits"),
+    "CONSOLE_LOGIN_LIMITS_PER_ADDRESS": ("CONSOLE_LOGIN_LIMITS_PER_ADDRESS", "limits"),
+    "CONSOLE_TOKEN_FAILURE_LIMITS": ("CONSOLE_TOKEN_FAILURE_LIMITS", "limits"),
 }
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def strict_json(value) -> str:
+    """Serialise a JSON column; refuse NaN and Infinity, which no JSON reader takes back."""
+    return json.dumps(value, allow_nan=False)
 
 
 def default_settings(instance_path: str) -> dict:
     """Return the built-in defaults, which need no environment at all."""
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'console.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: errors and tracebacks in the log never carry what users typed.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True, "json_serializer": strict_json, "hide_parameters": True,
+        },
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,
@@ -34,43 +66,109 @@ def default_settings(instance_path: str) -> dict:
         "CONSOLE_DEFAULT_PAGE_SIZE": 10,
         "CONSOLE_MAX_PAGE_SIZE": 300,
         "CONSOLE_CSP_DISABLED": False,
-        "WTF_CSRF_TIME_LIMIT": None,
         "JSON_SORT_KEYS": False,
         # Event delivery to site agents; empty means scan requests are recorded, not sent.
         "CONSOLE_BROKER_URL": "",
         "CONSOLE_BROKER_MANAGEMENT_URL": "",
         # A scan still Sent or Processing after this long is shown as stuck.
         "CONSOLE_SCAN_STUCK_MINUTES": 30,
+        # Input bounds: a larger body is refused with 413, the others with 400.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "CONSOLE_MAX_METADATA_BYTES": 64 * 1024,
+        "CONSOLE_MAX_METADATA_DEPTH": 20,
+        "CONSOLE_MAX_FILTER_LENGTH": 500,
+        "CONSOLE_MAX_SORT_KEYS": 6,
+        # Console sessions end after this long unused, and this long after logging in.
+        "CONSOLE_SESSION_IDLE_MINUTES": 30,
+        "CONSOLE_SESSION_LIFETIME_HOURS": 12,
+        # API tokens expire this many days after they were issued; None: never.
+        "CONSOLE_TOKEN_LIFETIME_DAYS": None,
+        # Host names the console answers to (None: any); proxies in front that set X-Forwarded-*.
+        "TRUSTED_HOSTS": None,
+        "CONSOLE_PROXY_FIX": None,
+        # Throttling of failed logins and bad API tokens, counted in the database by default
+        # so that every app server sees the same counts.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "console-database://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "CONSOLE_LOGIN_LIMITS_PER_USERNAME": "5 per minute; 20 per hour; 100 per day",
+        "CONSOLE_LOGIN_LIMITS_PER_ADDRESS": "20 per minute; 100 per hour; 500 per day",
+        "CONSOLE_TOKEN_FAILURE_LIMITS": "20 per minute; 200 per hour; 1000 per day",
     }
 
 
 def environment_settings(environ=os.environ) -> dict:
-    """Read the CONSOLE_* variables that are set, converted to their setting types."""
+    """Read the CONSOLE_* variables that are set, converted to their setting types.
+
+    Raises SettingsError naming the variable when a value cannot be used.
+    """
     settings = {}
-    for variable, key in ENVIRONMENT_SETTINGS.items():
-        if variable not in environ:
-            continue
-        value = environ[variable]
-        if key in BOOLEAN_SETTINGS:
-            value = value.strip().lower() in {"1", "true", "yes", "on"}
-        elif key in INTEGER_SETTINGS:
-            value = int(value)
-        settings[key] = value
+    for variable, (key, kind) in ENVIRONMENT_SETTINGS.items():
+        if variable in environ:
+            settings[key] = _convert(variable, environ[variable], kind)
     return settings
 
 
+def _convert(variable: str, value: str, kind: str):
+    """Convert one variable's text to its setting's type, or raise SettingsError."""
+    text = value.strip()
+    if kind == "flag":
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise SettingsError(f"{variable} must be true or false, not {value!r}.")
+    if kind == "optional count" and text.lower() in {"", "none", "off", "0"}:
+        return None
+    if kind in {"count", "optional count"}:
+        if not text.isdigit() or int(text) < 1:
+            raise SettingsError(f"{variable} must be a whole number of at least 1, not {value!r}.")
+        return int(text)
+    if kind == "hosts":
+        hosts = [host.strip() for host in text.split(",") if host.strip()]
+        return hosts or None
+    if kind == "limits":
+        try:
+            parse_many(text)
+        except ValueError:
+            raise SettingsError(
+                f"{variable} must read like '5 per minute; 20 per hour', not {value!r}."
+            ) from None
+        return text
+    return value
+
+
 def instance_secret_key(instance_path: str) -> str:
-    """Return the secret key kept in instance/secret_key, creating it on first use."""
+    """Return the secret key kept in instance/secret_key, creating it on first use.
+
+    The key is written to a temporary file and linked into place, so no process ever reads a
+    partly written or empty file; when two processes start together, the first link wins and
+    both use its key.
+    """
     path = Path(instance_path) / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        return _read_key(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    # Create exclusively so two processes starting together agree on one key.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            # link() refuses to replace an existing file, unlike rename(): the first one wins.
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        os.unlink(temporary)
+    return key
+
+
+def _read_key(path: Path) -> str:
+    """Read the key file; refuse an empty one rather than sign sessions with an empty key."""
+    key = path.read_text().strip()
+    if not key:
+        raise SettingsError(f"{path} is empty: delete it, or set CONSOLE_SECRET_KEY.")
     return key

@@ -104,37 +104,12 @@ def broker_settings():
     }
 
 
-# Debian's Chromium, driven by Playwright: one browser for the whole run, shared by the browser
-# tests and the site agent's end-to-end test (two sync Playwrights cannot run in one thread).
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    """A headless Chromium for the whole run."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
-    # CI machines are shared and slow at times: wait longer before calling a page wrong.
-    expect.set_options(timeout=15_000)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+@pytest.fixture(autouse=True)
+def no_console_environment(monkeypatch):
+    """Tests see the built-in defaults, not the developer's own CONSOLE_* settings."""
+    for variable in list(os.environ):
+        if variable.startswith("CONSOLE_") and not variable.startswith("CONSOLE_TEST_"):
+            monkeypatch.delenv(variable)
 
 
 _postgres_schema_ready = False
@@ -380,3 +355,33 @@ def live_server(app):
         server.shutdown()
         thread.join(timeout=5)
 
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI needs /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    # CI machines are shared and slow at times: wait longer before calling a page wrong.
+    expect.set_options(timeout=15_000)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

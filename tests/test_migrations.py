@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from console import create_app
@@ -61,3 +61,47 @@ def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(empty_databas
         remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         db.engine.dispose()
     assert remaining == set()
+
+
+def test_sqlite_never_reuses_the_ids_of_deleted_reports_and_tokens(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite3'}",
+                      "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            tables = dict(connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+            )).all())
+        db.engine.dispose()
+    for name in ("backend_resources", "api_tokens"):
+        assert "AUTOINCREMENT" in tables[name], name
+
+
+def test_upgrade_summarises_the_metadata_of_reports_already_stored(empty_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0003_scan_requests_and_agents")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO customers (uuid, name, slug) VALUES ('" + "1" * 32 + "', 'C', 'c')"
+            ))
+            connection.execute(text(
+                "INSERT INTO projects (uuid, name, slug, description, customer_id, created)"
+                " VALUES ('" + "2" * 32 + "', 'P', 'p', '', 1, '2026-01-01')"
+            ))
+            connection.execute(text(
+                "INSERT INTO offerings (uuid, name, slug, description, type, shared, billable,"
+                " state, customer_id, created) VALUES ('" + "3" * 32 + "', 'O', 'o', '', 't',"
+                " true, true, 'Active', 1, '2026-01-01')"
+            ))
+            connection.execute(text(
+                "INSERT INTO backend_resources (uuid, name, backend_id, backend_metadata,"
+                " offering_id, project_id, created, modified) VALUES ('" + "4" * 32 + "', 'r',"
+                " 'b', '{\"limits\": {\"cpu\": 50000, \"gpu\": 800}}', 1, 1, '2026-01-01',"
+                " '2026-01-01')"
+            ))
+        upgrade()
+        with db.engine.connect() as connection:
+            summary = connection.scalar(text("SELECT metadata_summary FROM backend_resources"))
+        db.engine.dispose()
+    assert summary == "cpu 50,000 · gpu 800"

@@ -1,10 +1,11 @@
 """Token authentication, answered the way Waldur's TokenAuthentication does (spec section 6)."""
 
-from flask import g, request
+from flask import current_app, g, request
 
 from console.api import bp
 from console.extensions import db
-from console.models import ApiToken, User, hash_token_key
+from console.models import ApiToken, User, hash_token_key, utcnow
+from console.throttling import count_refused_token
 
 KEYWORD = b"token"
 QUERY_PARAMETER = "x-auth-token"
@@ -14,6 +15,7 @@ NO_KEY = "Invalid token. No credentials provided."
 KEY_WITH_SPACES = "Invalid token. Token string should not contain spaces."
 KEY_NOT_TEXT = "Invalid token header. Token string should not contain invalid characters."
 USER_INACTIVE = "User inactive or deleted."
+TOKEN_EXPIRED = "Token has expired."
 # The OpenAPI document is public, as upstream's is: it describes the API and holds no data.
 PUBLIC_ENDPOINTS = {"api.schema_document", "api.not_allowed_schema"}
 
@@ -38,17 +40,30 @@ def authorization_value() -> bytes:
 
 
 def user_for_key(key: str) -> User:
-    """Return the active user owning the token key, or raise AuthenticationFailed."""
-    user = db.session.scalar(
-        db.select(User)
+    """Return the active user owning the unexpired token key, or raise AuthenticationFailed."""
+    row = db.session.execute(
+        db.select(User, ApiToken.expires)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.key_hash == hash_token_key(key))
-    )
-    if user is None:
-        raise AuthenticationFailed(INVALID_TOKEN)
+    ).first()
+    if row is None:
+        refuse_token(INVALID_TOKEN)
+    user, expires = row
     if not user.is_active:
-        raise AuthenticationFailed(USER_INACTIVE)
+        refuse_token(USER_INACTIVE)
+    if expires is not None and expires <= utcnow():
+        refuse_token(TOKEN_EXPIRED)
     return user
+
+
+def refuse_token(reason: str):
+    """Log a refused token (never its key) and answer 401, or 429 once too many were refused."""
+    current_app.logger.warning(
+        "API token refused from %s: %s (%s %s)", request.remote_addr, reason,
+        request.method, request.path,
+    )
+    count_refused_token()
+    raise AuthenticationFailed(reason)
 
 
 @bp.before_request

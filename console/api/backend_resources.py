@@ -18,7 +18,12 @@ from console.services.queries import (
     page_of_backend_resources,
     parse_list_params,
 )
-from console.services.reports import NOT_NULL, create_backend_resource, delete_backend_resource
+from console.services.reports import (
+    NOT_NULL,
+    ReportBounds,
+    create_backend_resource,
+    delete_backend_resource,
+)
 
 LIST_RULE = "/backend-resources/"
 DETAIL_RULE = "/backend-resources/<uuid_text>/"
@@ -32,6 +37,7 @@ def backend_resource_list():
         request.args,
         default_page_size=current_app.config["CONSOLE_DEFAULT_PAGE_SIZE"],
         max_page_size=current_app.config["CONSOLE_MAX_PAGE_SIZE"],
+        max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
     )
     page = page_of_backend_resources(db.session, params, current_user())
     return paginated_response(page, [backend_resource_json(item) for item in page.items])
@@ -40,8 +46,12 @@ def backend_resource_list():
 @bp.post(LIST_RULE)
 def backend_resource_create():
     """Record an agent's report; 201 with the report and its URL in `Location`."""
+    bounds = ReportBounds(
+        max_metadata_bytes=current_app.config["CONSOLE_MAX_METADATA_BYTES"],
+        max_metadata_depth=current_app.config["CONSOLE_MAX_METADATA_DEPTH"],
+    )
     backend_resource = create_backend_resource(
-        db.session, data=request_data(), user=current_user()
+        db.session, data=request_data(), user=current_user(), bounds=bounds
     )
     body = backend_resource_json(backend_resource)
     return json_response(body, 201, headers={"Location": body["url"]})

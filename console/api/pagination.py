@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, request
 
+from console.api.auth import QUERY_PARAMETER
 from console.api.responses import json_response
 from console.services.queries import Page, paginate, parse_paging
 
@@ -21,9 +22,13 @@ def page_url(number: int | None) -> str:
     """Return the request's absolute URL with `page` set, or removed when `number` is None.
 
     Parameters are sorted and percent-encoded as DRF's replace_query_param does, so no raw
-    comma reaches the header (the official client splits the header on commas).
+    comma reaches the header (the official client splits the header on commas). A token given
+    as `?x-auth-token=` is left out: links must not spread it.
     """
-    query = {key: values for key, values in request.args.lists() if key != "page"}
+    query = {
+        key: values for key, values in request.args.lists()
+        if key not in ("page", QUERY_PARAMETER)
+    }
     if number is not None:
         query["page"] = [str(number)]
     encoded = urlencode(sorted(query.items()), doseq=True)

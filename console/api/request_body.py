@@ -1,6 +1,7 @@
 """Reading request bodies the way DRF's JSON and form parsers do."""
 
 import json
+import math
 
 from flask import request
 
@@ -15,6 +16,14 @@ MAX_NESTING = 100
 def _refuse_constant(name: str):
     """Refuse NaN and Infinity, which are not JSON (DRF parses strictly)."""
     raise ValueError(f"Out of range float values are not JSON compliant: {name}")
+
+
+def _finite_float(text: str) -> float:
+    """Parse a JSON number; refuse one too large for a float (`1e400` would become Infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float values are not JSON compliant: {text[:40]}")
+    return value
 
 
 def storable_problem(value) -> str | None:
@@ -47,7 +56,9 @@ def request_data():
     media_type = request.mimetype
     if media_type in JSON_MEDIA_TYPES or media_type.endswith("+json"):
         try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            data = json.loads(
+                raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+            )
         except (ValueError, RecursionError) as exc:
             raise ApiError(400, f"JSON parse error - {exc}") from None
         problem = storable_problem(data)

@@ -18,10 +18,11 @@ from console.models import (
     User,
     utcnow,
 )
-from console.services import DomainError, NotFound, PermissionDenied, ValidationFailed
+from console.services import DomainError, PermissionDenied, ValidationFailed
 from console.services.access import can_import
+from console.services.locking import begin_writing
+from console.services.reports import BackendResourceGone, take_backend_resource
 
-BACKEND_RESOURCE_GONE = "No BackendResource matches the given query."
 PLAN_REQUIRED = "Plan is required when importing resources."
 PLAN_NOT_AVAILABLE = "This plan is not available for the selected offering."
 ALREADY_IMPORTED = "Resource has been imported already."
@@ -39,13 +40,6 @@ class AlreadyImported(ValidationFailed):
     def __init__(self, existing: MarketplaceResource | None):
         super().__init__([ALREADY_IMPORTED])
         self.existing = existing
-
-
-class BackendResourceGone(NotFound):
-    """The report no longer exists: someone imported or deleted it, or it never did."""
-
-    def __init__(self):
-        super().__init__(BACKEND_RESOURCE_GONE)
 
 
 @dataclass
@@ -96,12 +90,14 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
     """Turn a backend resource into an OK marketplace resource plus a done CREATE order.
 
     One transaction: the resource, the order and the deletion of the report are committed
-    together or not at all. Concurrent imports of one report are serialised by row locks on
-    PostgreSQL; the loser finds the report gone. Raises DomainError subclasses.
+    together or not at all. Concurrent imports and deletes of one report are serialised (row
+    locks on PostgreSQL, the write lock on SQLite): the loser finds the report gone and gets
+    BackendResourceGone. Raises DomainError subclasses.
     """
     if not can_import(user):
         raise PermissionDenied()
     try:
+        begin_writing(session)
         plan = find_plan(session, plan_value)
         resource_uuid = parse_uuid(str(backend_resource_uuid))
         if resource_uuid is None:
@@ -121,7 +117,7 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
         if existing is not None:
             raise AlreadyImported(existing)
         result = _create_records(session, backend_resource, offering, plan, user)
-        session.delete(backend_resource)
+        take_backend_resource(session, backend_resource)
         session.commit()
     except DomainError:
         session.rollback()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, defer
 
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
@@ -73,7 +73,8 @@ def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
 
 
 def parse_list_params(
-    args, *, default_page_size: int = 10, max_page_size: int = 300, console: bool = False
+    args, *, default_page_size: int = 10, max_page_size: int = 300, max_sort_keys: int = 6,
+    console: bool = False,
 ) -> ListParams:
     """Validate list query parameters; raise ValidationFailed with DRF-style field errors.
 
@@ -101,7 +102,11 @@ def parse_list_params(
     if ordering_value not in (None, ""):
         keys = tuple(part.strip() for part in ordering_value.split(",") if part.strip())
         invalid = [key for key in keys if key not in ORDERING_CHOICES]
-        if invalid:
+        if len(keys) > max_sort_keys:
+            errors["o"] = [
+                f"Ensure there are no more than {max_sort_keys} sort keys (there are {len(keys)})."
+            ]
+        elif invalid:
             errors["o"] = [
                 f"Select a valid choice. {invalid[0]} is not one of the available choices."
             ]
@@ -131,8 +136,12 @@ def parse_paging(args, *, default_page_size: int = 10, max_page_size: int = 300)
     return last_value(args, "page") or "1", page_size
 
 
-def backend_resources_select(params: ListParams, user):
-    """Return a select() of the backend resources the user may see, filtered and ordered."""
+def backend_resources_select(params: ListParams, user, *, with_metadata: bool = True):
+    """Return a select() of the backend resources the user may see, filtered and ordered.
+
+    Without metadata the rows leave the metadata blob in the database (reading it raises);
+    the console table shows only `metadata_summary`.
+    """
     statement = (
         select(BackendResource)
         .join(BackendResource.project)
@@ -147,6 +156,8 @@ def backend_resources_select(params: ListParams, user):
         )
         .where(*scope_clauses(params, user))
     )
+    if not with_metadata:
+        statement = statement.options(defer(BackendResource.backend_metadata, raiseload=True))
     return statement.order_by(*ordering_clauses(params.ordering))
 
 
@@ -164,11 +175,13 @@ def backend_resources_count_select(params: ListParams, user):
     return select(func.count()).select_from(BackendResource).where(*scope_clauses(params, user))
 
 
-def page_of_backend_resources(session, params: ListParams, user) -> "Page":
+def page_of_backend_resources(
+    session, params: ListParams, user, *, with_metadata: bool = True
+) -> "Page":
     """Return one page of the list: two statements, the count and the rows."""
     return paginate(
         session,
-        backend_resources_select(params, user),
+        backend_resources_select(params, user, with_metadata=with_metadata),
         params.page,
         params.page_size,
         count_statement=backend_resources_count_select(params, user),

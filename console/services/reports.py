@@ -1,11 +1,15 @@
 """What an agent's report of a backend resource may contain, and creating and deleting one."""
 
+import json
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Offering, Project, User
-from console.services import PermissionDenied, ValidationFailed
+from console.services import NotFound, PermissionDenied, ValidationFailed
 from console.services.access import can_manage_offering
+from console.services.locking import delete_exactly_once
 from console.services.parameters import NULL_CHARACTERS
 
 NAME_MAX_LENGTH = 150
@@ -15,6 +19,22 @@ NOT_NULL = "This field may not be null."
 NOT_BLANK = "This field may not be blank."
 NOT_A_STRING = "Not a valid string."
 NOT_AN_OBJECT = "Expected a JSON object."
+BACKEND_RESOURCE_GONE = "No BackendResource matches the given query."
+
+
+@dataclass(frozen=True)
+class ReportBounds:
+    """How large and how deeply nested an agent's `backend_metadata` may be."""
+
+    max_metadata_bytes: int = 64 * 1024
+    max_metadata_depth: int = 20
+
+
+class BackendResourceGone(NotFound):
+    """The report no longer exists: someone imported or deleted it, or it never did."""
+
+    def __init__(self):
+        super().__init__(BACKEND_RESOURCE_GONE)
 
 
 def _clean_text(data: dict, key: str, errors: dict, *, required: bool, max_length: int,
@@ -74,7 +94,7 @@ def expect_object(data) -> dict:
     return data
 
 
-def validate_report(session, data) -> dict:
+def validate_report(session, data, bounds: ReportBounds = ReportBounds()) -> dict:
     """Return the clean values of a report, or raise ValidationFailed with field errors."""
     data = expect_object(data)
     errors: dict = {}
@@ -96,11 +116,43 @@ def validate_report(session, data) -> dict:
         elif _contains_null_character(metadata):
             # PostgreSQL's JSONB cannot store \u0000; refuse it on every database alike.
             errors["backend_metadata"] = [NULL_CHARACTERS]
+        elif problem := metadata_bounds_problem(metadata, bounds):
+            errors["backend_metadata"] = [problem]
         else:
             clean["backend_metadata"] = metadata
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def metadata_bounds_problem(metadata: dict, bounds: ReportBounds) -> str | None:
+    """Say why metadata is too deep or too large to keep, or return None."""
+    depth = nesting_depth(metadata)
+    if depth > bounds.max_metadata_depth:
+        return (
+            f"Ensure this value is nested no more than {bounds.max_metadata_depth} levels deep "
+            f"(it is {depth})."
+        )
+    size = len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > bounds.max_metadata_bytes:
+        return (
+            f"Ensure this value has no more than {bounds.max_metadata_bytes:,} bytes as JSON "
+            f"(it has {size:,})."
+        )
+    return None
+
+
+def nesting_depth(value) -> int:
+    """How many objects and arrays deep a JSON value goes (a scalar is 0), iteratively."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _contains_null_character(value) -> bool:
@@ -119,9 +171,11 @@ def _contains_null_character(value) -> bool:
     return False
 
 
-def create_backend_resource(session, *, data, user: User) -> BackendResource:
+def create_backend_resource(
+    session, *, data, user: User, bounds: ReportBounds = ReportBounds()
+) -> BackendResource:
     """Record an agent's report; the user must manage the offering (validation comes first)."""
-    clean = validate_report(session, data)
+    clean = validate_report(session, data, bounds)
     if not can_manage_offering(session, user, clean["offering"]):
         raise PermissionDenied()
     backend_resource = BackendResource(**clean)
@@ -130,9 +184,17 @@ def create_backend_resource(session, *, data, user: User) -> BackendResource:
     return backend_resource
 
 
+def take_backend_resource(session, backend_resource: BackendResource) -> None:
+    """Delete the report inside the current transaction; raise BackendResourceGone if another
+    request took it first (the loser of a race answers 404, never a second success)."""
+    if not delete_exactly_once(session, BackendResource, backend_resource):
+        session.rollback()
+        raise BackendResourceGone()
+
+
 def delete_backend_resource(session, *, backend_resource: BackendResource, user: User) -> None:
-    """Delete a report; staff, or a manager of its offering."""
+    """Delete a report; staff, or a manager of its offering. Exactly one of racing deletes wins."""
     if not can_manage_offering(session, user, backend_resource.offering):
         raise PermissionDenied()
-    session.delete(backend_resource)
+    take_backend_resource(session, backend_resource)
     session.commit()

@@ -150,6 +150,8 @@ def backend_resource_delete(uuid: str):
             delete_backend_resource(
                 db.session, backend_resource=backend_resource, user=current_user
             )
+        except BackendResourceGone:
+            abort(404, description=GONE)
         except PermissionDenied:
             abort(403)
         flash(f"Deleted the report {name}.", "success")

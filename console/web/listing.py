@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
@@ -35,7 +35,6 @@ MAX_PAGE_SIZE = max(PAGE_SIZES)
 # Parameters that hold the uuid of a catalogue object, and the model each one names.
 NAMED_OBJECTS = {"customer_uuid": Customer, "project_uuid": Project, "offering_uuid": Offering}
 FIELD_LABELS = {spec.key: spec.label for spec in FILTERS} | {"o": "Sort order"}
-METADATA_SUMMARY_ITEMS = 3
 
 
 @dataclass
@@ -75,13 +74,14 @@ def backend_resource_list():
             request.args,
             default_page_size=DEFAULT_PAGE_SIZE,
             max_page_size=MAX_PAGE_SIZE,
+            max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
             console=True,
         )
     except ValidationFailed as error:
         return _render(context, errors=error.errors, status=400)
     context["names"] = load_filter_names(params)
     try:
-        page = page_of_backend_resources(db.session, params, current_user)
+        page = page_of_backend_resources(db.session, params, current_user, with_metadata=False)
     except InvalidPage as invalid:
         missing = MissingPage(requested=params.page, total=invalid.total, pages=invalid.pages)
         return _render(context, missing_page=missing, status=404)
@@ -164,33 +164,3 @@ def load_filter_names(params) -> dict:
     ]
     row = db.session.execute(select(*columns)).one()
     return {key: name for key, name in row._mapping.items() if name is not None}
-
-
-@bp.app_template_filter("metadata_summary")
-def metadata_summary(metadata) -> str:
-    """A short line about a report's metadata: its limits ("cpu 50,000 · gpu 800"), else the
-    first plain values, else its keys."""
-    if not isinstance(metadata, dict) or not metadata:
-        return ""
-    limits = metadata.get("limits")
-    source = limits if isinstance(limits, dict) and limits else metadata
-    # Keys in alphabetical order: PostgreSQL's JSONB does not keep the order they came in.
-    items = sorted(source.items(), key=lambda item: str(item[0]))
-    parts = [f"{key} {_plain(value)}" for key, value in items if _plain(value)]
-    if not parts:
-        parts = [str(key) for key, _value in items]
-    shown = parts[:METADATA_SUMMARY_ITEMS]
-    if len(parts) > len(shown):
-        shown.append(f"+{len(parts) - len(shown)} more")
-    return " · ".join(shown)
-
-
-def _plain(value) -> str:
-    """A scalar as short text ("50,000", "yes", "gpu"); "" for lists, objects and nulls."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"{value:,}"
-    if isinstance(value, str) and value:
-        return value if len(value) <= 32 else value[:31] + "…"
-    return ""

@@ -1,6 +1,7 @@
 """Helpers for the API tests: authenticated requests by actor name."""
 
 import pytest
+from waldur_api_client import AuthenticatedClient
 
 
 class Api:
@@ -33,3 +34,20 @@ class Api:
 def api(client, actors):
     """Requests as an actor: `api.get(path, "agent")`."""
     return Api(client, actors)
+
+
+@pytest.fixture
+def official(live_server, actors):
+    """Open an AuthenticatedClient as an actor by name (or with a raw token)."""
+    clients = []
+
+    def open_client(who: str = "staff", token: str | None = None) -> AuthenticatedClient:
+        client = AuthenticatedClient(
+            base_url=live_server, token=token or actors.tokens[who], timeout=30
+        )
+        clients.append(client.__enter__())
+        return client
+
+    yield open_client
+    for client in clients:
+        client.__exit__(None, None, None)

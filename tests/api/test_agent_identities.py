@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from waldur_api_client import AuthenticatedClient, errors
+from waldur_api_client import errors
 from waldur_api_client.api.marketplace_site_agent_identities import (
     marketplace_site_agent_identities_create,
     marketplace_site_agent_identities_list,
@@ -153,23 +153,8 @@ def test_register_queue_refuses_unknown_object_types(api, actors):
     assert response.get_json() == {"object_types": ['"gossip" is not a valid choice.']}
 
 
-@pytest.fixture
-def connect(live_server, actors):
-    """Official clients as actors, over real HTTP."""
-    opened = []
-
-    def open_client(who):
-        client = AuthenticatedClient(base_url=live_server, token=actors.tokens[who], timeout=30)
-        opened.append(client.__enter__())
-        return client
-
-    yield open_client
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
-def test_the_official_client_registers_as_the_agent_does(connect, actors):
-    agent = connect("agent")
+def test_the_official_client_registers_as_the_agent_does(official, actors):
+    agent = official("agent")
     name = f"agent-{actors.offering.uuid.hex}"
     request = AgentIdentityRequest(
         offering=actors.offering.uuid, name=name, version="1.0.7",
@@ -198,5 +183,5 @@ def test_the_official_client_registers_as_the_agent_does(connect, actors):
     shown = marketplace_site_agent_identities_retrieve.sync(uuid=created.uuid.hex, client=agent)
     assert [item.uuid for item in shown.services] == [service.uuid]
     with pytest.raises(errors.UnexpectedStatus) as refused:
-        marketplace_site_agent_identities_create.sync(body=request, client=connect("outsider"))
+        marketplace_site_agent_identities_create.sync(body=request, client=official("outsider"))
     assert refused.value.status_code == 403

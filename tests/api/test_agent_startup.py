@@ -28,7 +28,7 @@ from waldur_api_client.models.service_provider_field_enum import ServiceProvider
 
 from console.extensions import db
 from console.services.imports import import_backend_resource
-from tests.api.official_client import official, status_of  # noqa: F401
+from tests.api.official_client import status_of
 
 AGENT_FIELDS = [
     ProviderOfferingDetailsFieldEnum.COMPONENTS,
@@ -39,7 +39,7 @@ AGENT_FIELDS = [
 AGENT_STATES = [ResourceState.OK, ResourceState.ERRED, ResourceState.CREATING]
 
 
-def test_processor_start_up_sequence(official, actors, factory):  # noqa: F811
+def test_processor_start_up_sequence(official, actors, factory):
     report = factory.backend_resource(actors.offering, actors.project, backend_id="alloc_1")
     imported = import_backend_resource(
         db.session, backend_resource_uuid=report.uuid, plan_value=actors.plan.uuid.hex,
@@ -90,7 +90,7 @@ def test_processor_start_up_sequence(official, actors, factory):  # noqa: F811
     ) == []
 
 
-def test_another_offerings_agent_is_refused(official, actors, factory):  # noqa: F811
+def test_another_offerings_agent_is_refused(official, actors, factory):
     stranger = factory.user("stranger")
     factory.grant(stranger, offering=factory.offering(name="Elsewhere"))
     actors.tokens["stranger"] = factory.token(stranger)

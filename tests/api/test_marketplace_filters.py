@@ -12,7 +12,7 @@ from waldur_api_client.models.resource_state import ResourceState
 from console.extensions import db
 from console.models import MarketplaceResource, Order
 from console.services.imports import import_backend_resource
-from tests.api.official_client import official, status_of  # noqa: F401
+from tests.api.official_client import status_of
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 ORDERS = "/api/marketplace-orders/"
@@ -123,7 +123,7 @@ def test_order_type_and_dates(api, orders):
     }
 
 
-def test_order_filters_through_the_official_client(official, actors, orders):  # noqa: F811
+def test_order_filters_through_the_official_client(official, actors, orders):
     client = official("agent")
     stuck = marketplace_orders_list.sync_all(
         client=client, offering_uuid=actors.offering.uuid,
@@ -184,7 +184,7 @@ def test_resource_offering_uuid_is_repeatable(api, resources):
     assert bad.get_json() == {"offering_uuid": ["Enter a valid UUID."]}
 
 
-def test_resource_filters_through_the_official_client(official, resources):  # noqa: F811
+def test_resource_filters_through_the_official_client(official, resources):
     mine, other, _third = resources["offerings"]
     found = marketplace_resources_list.sync(
         client=official("staff"), offering_uuid=[mine, other],

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from waldur_api_client import AuthenticatedClient, errors
+from waldur_api_client import errors
 from waldur_api_client.api.backend_resource_requests import (
     backend_resource_requests_count,
     backend_resource_requests_create,
@@ -253,24 +253,9 @@ def test_bad_filter_values_are_400_naming_the_field(api, query, field):
     assert list(response.get_json()) == [field]
 
 
-@pytest.fixture
-def connect(live_server, actors):
-    """Official clients as actors, over real HTTP."""
-    opened = []
-
-    def open_client(who):
-        client = AuthenticatedClient(base_url=live_server, token=actors.tokens[who], timeout=30)
-        opened.append(client.__enter__())
-        return client
-
-    yield open_client
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
-def test_the_official_client_drives_the_whole_contract(connect, actors):
+def test_the_official_client_drives_the_whole_contract(official, actors):
     offering_uuid = actors.offering.uuid
-    staff, agent = connect("staff"), connect("agent")
+    staff, agent = official("staff"), official("agent")
     created = backend_resource_requests_create.sync(
         client=staff, body=BackendResourceReqRequest(offering=offering_uuid)
     )

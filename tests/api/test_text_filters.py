@@ -8,7 +8,6 @@ from waldur_api_client.models.backend_resource_request_backend_metadata import (
 
 from console.extensions import db
 from console.services.imports import import_backend_resource
-from tests.api.official_client import official  # noqa: F401
 
 
 def names(response) -> list[str]:
@@ -41,7 +40,7 @@ def test_report_with_padded_backend_id_is_found_by_the_padded_filter(api, actors
     assert names(api.get("/api/backend-resources/?name_exact=%20", "agent")) == ["hpc_ws", "other"]
 
 
-def test_agent_sees_its_own_padded_report_through_the_official_client(official, actors):  # noqa: F811
+def test_agent_sees_its_own_padded_report_through_the_official_client(official, actors):
     """Two report cycles of the agent leave one report, not two."""
     client = official("agent")
     offering, project = actors.offering.uuid, actors.project.uuid

@@ -9,7 +9,7 @@ from waldur_api_client.models.user_me import UserMe
 from waldur_api_client.models.user_me_field_enum import UserMeFieldEnum
 
 from console.extensions import db
-from tests.api.official_client import official, status_of  # noqa: F401
+from tests.api.official_client import status_of
 
 
 def test_me_is_the_caller_with_its_roles(api, actors, factory):
@@ -89,7 +89,7 @@ def test_read_only(api, actors):
     assert api.request("PATCH", "/api/users/me/", None).status_code == 401
 
 
-def test_through_the_official_client(official, actors):  # noqa: F811
+def test_through_the_official_client(official, actors):
     agent = official("agent")
     me = users_me_retrieve.sync(client=agent)
     assert (me.uuid, me.username, me.is_staff) == (actors.agent.uuid, "agent", False)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
-from waldur_api_client import AuthenticatedClient, errors
+from waldur_api_client import errors
 from waldur_api_client.api.backend_resources import (
     backend_resources_count,
     backend_resources_create,
@@ -32,23 +32,6 @@ from console.extensions import db
 from console.models import BackendResource, MarketplaceResource, Order
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def connect(live_server, actors):
-    """Open an AuthenticatedClient as an actor (or with a raw token)."""
-    clients = []
-
-    def open_client(who: str = "staff", token: str | None = None) -> AuthenticatedClient:
-        client = AuthenticatedClient(
-            base_url=live_server, token=token or actors.tokens[who], timeout=30
-        )
-        clients.append(client.__enter__())
-        return client
-
-    yield open_client
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -83,8 +66,8 @@ def names(items):
     return [item.name for item in items]
 
 
-def test_list_with_every_filter(connect, ids, three):
-    client = connect("agent")
+def test_list_with_every_filter(official, ids, three):
+    client = official("agent")
     assert names(backend_resources_list.sync(client=client)) == ["xray", "yankee", "zulu"]
     cases = [
         ({"name": "ANKE"}, ["yankee"]),
@@ -116,13 +99,13 @@ def test_list_with_every_filter(connect, ids, three):
     assert set(parsed.backend_metadata.additional_properties) == {"limits"}
 
 
-def test_sync_all_follows_link_next_across_pages(connect, actors, factory, ids):
+def test_sync_all_follows_link_next_across_pages(official, actors, factory, ids):
     project = actors.project
     for n in range(230):
         factory.backend_resource(
             actors.offering, project, name=f"r{n:03d}", created=T0 + timedelta(minutes=n)
         )
-    client = connect("agent")
+    client = official("agent")
     everything = backend_resources_list.sync_all(client=client)
     assert len(everything) == 230
     assert [item.name for item in everything] == [f"r{n:03d}" for n in range(229, -1, -1)]
@@ -133,11 +116,11 @@ def test_sync_all_follows_link_next_across_pages(connect, actors, factory, ids):
     assert [item.name for item in filtered] == [f"r{n:03d}" for n in range(100, 200)]
     assert backend_resources_count.sync(client=client) == 230
     assert backend_resources_count.sync(client=client, name="r22") == 10
-    assert backend_resources_count.sync(client=connect("outsider")) == 0
+    assert backend_resources_count.sync(client=official("outsider")) == 0
 
 
-def test_create_retrieve_destroy(connect, ids):
-    client = connect("agent")
+def test_create_retrieve_destroy(official, ids):
+    client = official("agent")
     body = BackendResourceRequest(
         name="alloc-9", project=ids["project"], offering=ids["offering"], backend_id="alloc_9",
         backend_metadata=BackendResourceRequestBackendMetadata.from_dict({"limits": {"cpu": 8}}),
@@ -158,9 +141,9 @@ def test_create_retrieve_destroy(connect, ids):
     assert raised.value.status_code == 404
 
 
-def test_agent_flow_resolves_project_slug_then_reports(connect, ids):
+def test_agent_flow_resolves_project_slug_then_reports(official, ids):
     """What waldur-site-agent does: project by slug, check for duplicates, create."""
-    client = connect("agent")
+    client = official("agent")
     projects = projects_list.sync(client=client, slug=ids["project_slug"])
     assert [project.uuid for project in projects] == [ids["project"]]
     project = projects_retrieve.sync(uuid=ids["project"], client=client)
@@ -189,14 +172,14 @@ def test_agent_flow_resolves_project_slug_then_reports(connect, ids):
     assert plan.name == "Standard"
 
 
-def test_import_with_and_without_plan(connect, actors, factory, ids):
+def test_import_with_and_without_plan(official, actors, factory, ids):
     shared = factory.backend_resource(actors.offering, actors.project, backend_id="with-plan")
     private = factory.backend_resource(
         factory.offering(shared=False), actors.project, backend_id="no-plan",
         backend_metadata={"limits": {"gpu": 2}},
     )
     shared_uuid, private_uuid = shared.uuid, private.uuid
-    client = connect("staff")
+    client = official("staff")
     with_plan = backend_resources_import_resource.sync(
         uuid=shared_uuid, client=client, body=BackendResourceImportRequest(plan=ids["plan"])
     )
@@ -220,12 +203,12 @@ def status_of(call) -> int:
     return raised.value.status_code
 
 
-def test_error_statuses_raise_unexpected_status(connect, actors, factory, ids):
+def test_error_statuses_raise_unexpected_status(official, actors, factory, ids):
     report_uuid = factory.backend_resource(actors.offering, actors.project).uuid
     good = BackendResourceRequest(name="n", project=ids["project"], offering=ids["offering"])
-    bad_token = connect(token="not-a-real-token")
-    support = connect("support")
-    staff = connect("staff")
+    bad_token = official(token="not-a-real-token")
+    support = official("support")
+    staff = official("staff")
     assert status_of(lambda: backend_resources_list.sync(client=bad_token)) == 401
     assert status_of(lambda: backend_resources_count.sync(client=bad_token)) == 401
     assert status_of(lambda: backend_resources_create.sync(client=support, body=good)) == 403

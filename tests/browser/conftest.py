@@ -1,4 +1,4 @@
-"""Real headless Chromium (the session `chromium` of tests/conftest.py) on a live server."""
+"""Browser tests: pages of a live server in the shared headless Chromium (tests/conftest.py)."""
 
 import os
 from pathlib import Path

@@ -26,3 +26,10 @@ def write_json(tmp_path):
         return str(path)
 
     return write
+
+
+def succeed(runner, *args: str):
+    """Run a command that must succeed; return its result."""
+    result = runner.invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result

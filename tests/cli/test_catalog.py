@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from console.extensions import db
 from console.models import Customer, Offering, Plan, Project
-from tests.cli.conftest import count
+from tests.cli.conftest import count, succeed
 
 PROVIDER = "11111111111111111111111111111111"
 CONSUMER = "22222222-2222-2222-2222-222222222222"
@@ -87,7 +87,7 @@ def test_loading_twice_changes_nothing(runner, ctx, write_json):
     catalog["projects"][1]["uuid"] = "77777777777777777777777777777777"
     catalog["offerings"][0]["plans"][1]["uuid"] = "88888888888888888888888888888888"
     path = write_json(catalog)
-    runner.invoke(args=["catalog", "load", path])
+    succeed(runner, "catalog", "load", path)
     result = runner.invoke(args=["catalog", "load", path])
     assert result.exit_code == 0, result.output
     assert "(created 0, updated 0, unchanged 8)" in result.stdout
@@ -95,7 +95,7 @@ def test_loading_twice_changes_nothing(runner, ctx, write_json):
 
 
 def test_updates_by_uuid_and_keeps_fields_left_out(runner, ctx, write_json):
-    runner.invoke(args=["catalog", "load", write_json(CATALOG)])
+    succeed(runner, "catalog", "load", write_json(CATALOG))
     update = {
         "offerings": [
             {"uuid": HPC, "name": "HPC cluster", "customer": PROVIDER, "state": "Paused",
@@ -201,7 +201,7 @@ def test_every_problem_is_listed(runner, ctx, write_json):
 def test_unknown_customer_with_existing_data_leaves_database_untouched(
     runner, factory, write_json
 ):
-    runner.invoke(args=["catalog", "load", write_json(CATALOG)])
+    succeed(runner, "catalog", "load", write_json(CATALOG))
     catalog = broken(["offerings", 1, "customer"], MISSING)
     catalog["offerings"][0]["name"] = "Renamed HPC"
     catalog["customers"].append({"name": "New customer"})
@@ -213,7 +213,7 @@ def test_unknown_customer_with_existing_data_leaves_database_untouched(
 
 
 def test_plan_of_another_offering_is_refused(runner, ctx, write_json):
-    runner.invoke(args=["catalog", "load", write_json(CATALOG)])
+    succeed(runner, "catalog", "load", write_json(CATALOG))
     catalog = {"offerings": [{
         "uuid": CLOUD, "name": "Private cloud", "customer": PROVIDER,
         "plans": [{"uuid": STANDARD_PLAN, "name": "Stolen"}],

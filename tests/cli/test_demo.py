@@ -19,7 +19,7 @@ from console.models import (
     User,
     hash_token_key,
 )
-from tests.cli.conftest import count
+from tests.cli.conftest import count, succeed
 
 
 def tokens_in(output: str) -> dict:
@@ -88,7 +88,7 @@ def test_demo_users_can_log_in_and_their_tokens_work(runner, ctx):
 
 
 def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_path):
-    runner.invoke(args=["demo-data", "--backend-resources", "50", "--seed", "7"])
+    succeed(runner, "demo-data", "--backend-resources", "50", "--seed", "7")
     first = resource_snapshot()
     other = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
@@ -107,11 +107,11 @@ def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_pat
 
 
 def test_another_seed_gives_other_resources(runner, ctx):
-    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "1"])
+    succeed(runner, "demo-data", "--backend-resources", "30", "--seed", "1")
     first = {row[1] for row in resource_snapshot()}
     db.session.execute(BackendResource.__table__.delete())
     db.session.commit()
-    runner.invoke(args=["demo-data", "--backend-resources", "30", "--seed", "2"])
+    succeed(runner, "demo-data", "--backend-resources", "30", "--seed", "2")
     assert {row[1] for row in resource_snapshot()} != first
 
 
@@ -134,7 +134,7 @@ def test_if_empty_respects_any_existing_customer(runner, factory):
 
 
 def test_second_run_reuses_catalogue_and_users_and_adds_resources(runner, ctx):
-    runner.invoke(args=["demo-data", "--backend-resources", "40"])
+    succeed(runner, "demo-data", "--backend-resources", "40")
     catalogue = (count(Customer), count(Project), count(Offering), count(Plan), count(RoleGrant))
     staff = db.session.scalar(select(User).where(User.username == "staff"))
     staff.set_password("changed")

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from console.extensions import db
-from console.models import User
-from tests.cli.conftest import count
+from console.models import ApiToken, User
+from tests.cli.conftest import count, succeed
 
 
 def stored_user(username: str) -> User | None:
@@ -36,7 +36,7 @@ def test_staff_and_support_are_mutually_exclusive(runner, ctx):
     result = runner.invoke(
         args=["users", "create", "alice", "--staff", "--support", "--password", "x"]
     )
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # click's usage error
     assert "mutually exclusive" in result.stderr
     assert count(User) == 0
 
@@ -81,3 +81,28 @@ def test_empty_password_is_refused(runner, ctx):
     assert result.exit_code == 1
     assert "must not be empty" in result.stderr
     assert count(User) == 0
+
+
+def test_deactivate_ends_the_users_tokens_and_sessions(runner, factory, client):
+    from tests.web.session_helpers import log_in
+
+    factory.user("alice", is_staff=True)
+    key = succeed(runner, "tokens", "create", "alice").stdout.strip()
+    succeed(runner, "tokens", "create", "alice")
+    assert log_in(client, "alice").status_code == 303
+    result = runner.invoke(args=["users", "deactivate", "alice"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Deactivated 'alice': console sessions ended, 2 API tokens deleted.\n"
+    )
+    user = stored_user("alice")
+    assert (user.is_active, user.session_generation) == (False, 1)
+    assert count(ApiToken) == 0
+    refused = client.get("/api/backend-resources/", headers={"Authorization": f"Token {key}"})
+    assert refused.status_code == 401
+
+
+def test_deactivate_an_unknown_user_fails_cleanly(runner, ctx):
+    result = runner.invoke(args=["users", "deactivate", "nobody"])
+    assert result.exit_code == 1
+    assert "User 'nobody' does not exist." in result.stderr

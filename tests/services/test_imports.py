@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from console.extensions import db
 from console.models import BackendResource, MarketplaceResource, Order
-from console.services import PermissionDenied
+from console.services import PermissionDenied, imports
 from console.services.imports import (
     AlreadyImported,
     BackendResourceGone,
@@ -117,13 +117,13 @@ def test_missing_report_is_gone(actors):
 
 def test_failure_inside_import_leaves_nothing_behind(actors, factory, monkeypatch):
     report = factory.backend_resource(actors.offering, actors.project)
-    real_delete = db.session.delete
+    real_take = imports.take_backend_resource
 
-    def failing_delete(obj):
-        real_delete(obj)
+    def failing_take(session, backend_resource):
+        real_take(session, backend_resource)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(db.session, "delete", failing_delete)
+    monkeypatch.setattr(imports, "take_backend_resource", failing_take)
     with pytest.raises(RuntimeError):
         import_backend_resource(
             db.session, backend_resource_uuid=report.uuid, plan_value=actors.plan.uuid.hex,
