@@ -7,6 +7,8 @@ blueprint is described here, and the suite validates every API response it recei
 
 from functools import cache
 
+from flask import current_app
+
 from console.api import bp
 from console.api.representations import BILLING_UNITS
 from console.api.responses import json_response
@@ -488,14 +490,18 @@ def ok(schema: dict, description: str = "OK", *, status: str = "200",
     return {status: response}
 
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
 def error(status: int, description: str) -> dict:
     """A `{"detail": ...}` error response."""
     response = {"description": description, "content": json_content(ref("Detail"))}
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"const": "Token"},
                                                     "required": True}}
-    if status == 503:
-        response["description"] += " Try again later."
+    if status in (429, 503):
+        response["headers"] = RETRY_AFTER
     return {str(status): response}
 
 
@@ -505,20 +511,28 @@ BAD_REQUEST = {"400": {"description": "Refused input: field errors, or `detail` 
                                                           ref("Detail")]})}}
 UNAUTHORIZED = error(401, "No valid token: `Authentication credentials were not provided.`, "
                           "`Invalid token.`, `User inactive or deleted.`, ...")
+# What any operation may answer, whatever it does: refused query values or Host (400), a token
+# refused too often from this address (429), the database unavailable (503).
+ANY_OPERATION = {
+    **BAD_REQUEST,
+    **UNAUTHORIZED,
+    **error(429, "Too many refused tokens from this address: "
+                 "`Request was throttled. Expected available in N seconds.`"),
+    **error(503, "The database is unavailable (or, for register_queue, the broker)."),
+}
+BODY_METHODS = ("post", "put", "patch", "delete")
 
 
 def operation(operation_id: str, tag: str, summary: str, responses: dict, *,
               parameters=(), request=None, description: str = "") -> dict:
-    """One operation; every one answers 401 without a valid token."""
+    """One operation, with the answers any operation may give (ANY_OPERATION)."""
     result = {"operationId": operation_id, "tags": [tag], "summary": summary,
-              "parameters": list(parameters), "responses": {**responses, **UNAUTHORIZED}}
+              "parameters": list(parameters), "responses": {**ANY_OPERATION, **responses}}
     if description:
         result["description"] = description
     if request is not None:
         result["requestBody"] = request
-        result["responses"].update(error(413, "The body is too large."))
         result["responses"].update(error(415, "The body is neither JSON nor a form."))
-        result["responses"].update(BAD_REQUEST)
     return result
 
 
@@ -538,9 +552,13 @@ def list_operation(operation_id: str, tag: str, summary: str, item: dict, *,
 def head_operation(operation_id: str, tag: str, summary: str, *, filters=()) -> dict:
     """HEAD of a list: the headers of GET, without a body."""
     responses = {"200": {"description": "The list's headers, no body.", "headers": LIST_HEADERS}}
-    responses.update({"400": {"description": "Refused filters (no body)."},
-                      "404": {"description": "`Invalid page.` (no body)."},
-                      "401": {"description": "No valid token (no body)."}})
+    responses.update({
+        "400": {"description": "Refused filters (no body)."},
+        "404": {"description": "`Invalid page.` (no body)."},
+        "401": {"description": "No valid token (no body)."},
+        "429": {"description": "Too many refused tokens (no body).", "headers": RETRY_AFTER},
+        "503": {"description": "The database is unavailable (no body).", "headers": RETRY_AFTER},
+    })
     return {"operationId": operation_id, "tags": [tag], "summary": summary,
             "parameters": [*filters, *PAGING], "responses": responses}
 
@@ -558,13 +576,14 @@ def detail_operation(operation_id: str, tag: str, summary: str, item: dict, *,
 # The paths
 
 
-def ordering_schema() -> dict:
+def ordering_schema(max_sort_keys: int) -> dict:
     """`o` of the backend resource list: known keys, comma-separated, blank parts ignored."""
     key = "-?(" + "|".join(ORDERING_CHOICES[::2]) + ")"
-    return {"type": "string", "pattern": f"^[\\s,]*({key}\\s*(,[\\s,]*{key}\\s*)*)?[\\s,]*$"}
+    more = f"(,[\\s,]*{key}\\s*){{0,{max_sort_keys - 1}}}"
+    return {"type": "string", "pattern": f"^[\\s,]*({key}\\s*{more})?[\\s,]*$"}
 
 
-def backend_resource_paths() -> dict:
+def backend_resource_paths(max_sort_keys: int) -> dict:
     tag = "backend-resources"
     filters = [
         query("name", FILTER_TEXT, "Name contains, any case."),
@@ -573,7 +592,8 @@ def backend_resource_paths() -> dict:
         query("offering_uuid", UUID_FILTER, "Of this offering."),
         query("project_uuid", UUID_FILTER, "Of this project."),
         *date_filters("created", "created_before", "modified", "modified_before"),
-        query("o", ordering_schema(), "Comma-separated sort keys, each optionally prefixed "
+        query("o", ordering_schema(max_sort_keys),
+              f"At most {max_sort_keys} comma-separated sort keys, each optionally prefixed "
               "with `-`: " + ", ".join(ORDERING_CHOICES[::2]) + "; default `-created`."),
     ]
     created = ok(ref("BackendResource"), "The report.", status="201", headers=LOCATION)
@@ -898,7 +918,8 @@ def schema_paths() -> dict:
                 "summary": "This document (no token needed).", "security": [],
                 "parameters": [],
                 "responses": {"200": {"description": "The OpenAPI document.",
-                                      "content": json_content(OBJECT)}},
+                                      "content": json_content(OBJECT)},
+                              **BAD_REQUEST},
             },
         },
     }
@@ -916,17 +937,39 @@ Methods a path does not offer answer 405 with an `Allow` header.
 """
 
 
+def with_bounds(paths: dict, max_filter_length: int) -> dict:
+    """Add what the request guards enforce everywhere: query values of at most
+    `max_filter_length` characters (400), and 413 for a body past the size limit."""
+    def bounded(parameter: dict) -> dict:
+        schema = parameter["schema"]
+        if parameter["in"] != "query":
+            return parameter
+        if schema.get("type") == "array":
+            schema = {**schema, "items": {**schema["items"], "maxLength": max_filter_length}}
+        else:
+            schema = {**schema, "maxLength": max_filter_length}
+        return {**parameter, "schema": schema}
+
+    for item in paths.values():
+        for method, operation_ in item.items():
+            operation_["parameters"] = [bounded(parameter)
+                                        for parameter in operation_["parameters"]]
+            if method in BODY_METHODS:
+                operation_["responses"].update(error(413, "The body is too large."))
+    return paths
+
+
 @cache
-def openapi_document() -> dict:
-    """The whole OpenAPI document (the same for every request, so built once)."""
-    paths = {}
-    for part in (backend_resource_paths, scan_request_paths, agent_paths, catalog_paths,
-                 provider_paths, user_paths, schema_paths):
+def openapi_document(*, max_filter_length: int = 500, max_sort_keys: int = 6) -> dict:
+    """The whole OpenAPI document for these input bounds (built once per set of bounds)."""
+    paths = backend_resource_paths(max_sort_keys)
+    for part in (scan_request_paths, agent_paths, catalog_paths, provider_paths, user_paths,
+                 schema_paths):
         paths.update(part())
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": TITLE, "version": "1", "description": DESCRIPTION},
-        "paths": paths,
+        "paths": with_bounds(paths, max_filter_length),
         "components": {
             "schemas": component_schemas(),
             "securitySchemes": {
@@ -945,7 +988,10 @@ SCHEMA_RULE = "/schema/"
 @bp.get(SCHEMA_RULE)
 def schema_document():
     """Serve the OpenAPI document to anyone: it describes the API and holds no data."""
-    return json_response(openapi_document())
+    return json_response(openapi_document(
+        max_filter_length=current_app.config["CONSOLE_MAX_FILTER_LENGTH"],
+        max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
+    ))
 
 
 refuse_other_methods(SCHEMA_RULE, ("GET",))

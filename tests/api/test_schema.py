@@ -77,7 +77,7 @@ def test_list_operations_document_the_paging_headers_and_error_shapes(client):
     assert set(listing["responses"]["200"]["headers"]) == {"X-Result-Count", "Link"}
     assert {parameter["name"] for parameter in listing["parameters"]} >= {
         "name", "offering_uuid", "created_before", "o", "page", "page_size"}
-    assert set(listing["responses"]) == {"200", "400", "401", "404"}
+    assert set(listing["responses"]) == {"200", "400", "401", "404", "429", "503"}
     queue = document["paths"]["/api/marketplace-site-agent-identities/{uuid}/register_queue/"]
     assert "503" in queue["post"]["responses"]
     assert "409" in document["paths"][
@@ -109,3 +109,19 @@ def test_the_checker_catches_a_key_the_schema_does_not_know(api, actors, factory
         "GET /api/backend-resources/ -> 200: header Link is missing"]
     assert checker.problems("GET", rule, 418, response.headers, response.data) == [
         "GET /api/backend-resources/ -> 418: the schema lists no 418 response for this operation"]
+
+
+def test_the_schema_states_the_configured_input_bounds(app, client):
+    app.config.update(CONSOLE_MAX_FILTER_LENGTH=40, CONSOLE_MAX_SORT_KEYS=2)
+    document = client.get(SCHEMA).get_json()
+    listing = document["paths"]["/api/backend-resources/"]["get"]
+    parameters = {parameter["name"]: parameter["schema"] for parameter in listing["parameters"]}
+    assert parameters["name"]["maxLength"] == 40
+    ordering = re.compile(parameters["o"]["pattern"])
+    assert ordering.match("name, -created") and not ordering.match("name,-created,modified")
+    resources = document["paths"]["/api/marketplace-resources/"]["get"]["parameters"]
+    state = next(parameter for parameter in resources if parameter["name"] == "state")
+    assert state["schema"]["items"]["maxLength"] == 40
+    deleting = document["paths"]["/api/backend-resources/{uuid}/"]["delete"]["responses"]
+    assert {"413", "429", "503"} <= set(deleting)
+    assert "413" not in listing["responses"]
