@@ -123,30 +123,6 @@ def test_inactive_role_grants_nothing(api, actors, factory, report):
     assert api.post("/api/backend-resources/", "agent", json=payload(actors)).status_code == 403
 
 
-def test_a_deactivated_customer_owner_sees_and_manages_nothing_of_the_provider(
-    api, actors, factory, report
-):
-    owner = factory.user("owner")
-    grant = factory.grant(owner, customer=actors.offering.customer)
-    actors.tokens["owner"] = factory.token(owner)
-    grant.is_active = False
-    db.session.commit()
-    assert api.get("/api/backend-resources/", "owner").get_json() == []
-    assert api.get(f"/api/backend-resources/{report.uuid}/", "owner").status_code == 404
-    assert api.get("/api/marketplace-provider-offerings/", "owner").get_json() == []
-    assert api.post("/api/backend-resources/", "owner", json=payload(actors)).status_code == 403
-
-
-def test_a_user_whose_roles_are_all_inactive_resolves_no_projects(api, actors):
-    assert [item["name"] for item in api.get("/api/projects/", "agent").get_json()] == [
-        "Climate modelling"]
-    actors.agent.role_grants[0].is_active = False
-    db.session.commit()
-    assert api.get("/api/projects/", "agent").get_json() == []
-    project = api.get(f"/api/projects/{actors.project.uuid.hex}/", "agent")
-    assert project.status_code == 404
-
-
 @pytest.mark.parametrize(
     ("who", "status"), [("staff", 201), ("agent", 201), ("support", 403), ("outsider", 403)]
 )
