@@ -1,5 +1,9 @@
 """Benchmark of the backend resource list on a small and a large demo dataset.
 
+Besides the JSON list: the console table with its flags (and flag and metadata filters), a
+streamed CSV export of every row (time and peak Python memory), and a bulk import of 1,000
+rows driven the way the browser drives it (POST the selection, start, then ask for chunks).
+
 For each dataset size: a fresh database migrated with Alembic, demo data with that many backend
 resources, then the median and 95th percentile latency of `GET /api/backend-resources/` for a
 few typical requests, through the Flask test client with a staff token (or, if the API does
@@ -13,22 +17,25 @@ EMPTIED (all tables dropped) before each size.
 """
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from console import create_app  # noqa: E402
-from console.demo import load_demo_data  # noqa: E402
+from console.demo import DEMO_PASSWORD, load_demo_data  # noqa: E402
 from console.extensions import db  # noqa: E402
-from console.models import User  # noqa: E402
+from console.models import BackendResource, User  # noqa: E402
 from console.services.queries import (  # noqa: E402
     backend_resources_select,
     paginate,
@@ -36,7 +43,9 @@ from console.services.queries import (  # noqa: E402
 )
 
 LIST_URL = "/api/backend-resources/"
+TABLE_URL = "/backend-resources/"
 WARMUP = 2
+BULK_ROWS = 1000
 
 
 def scenarios(total: int) -> list[tuple[str, str, str]]:
@@ -53,12 +62,19 @@ def scenarios(total: int) -> list[tuple[str, str, str]]:
         ("middle page (size 100)", "staff", f"page_size=100&page={max(1, deep // 2)}"),
         ("last page (size 100)", "staff", f"page_size=100&page={deep}"),
         ("agent scope, page_size=10", "agent", "page_size=10"),
+        ("table+flags, page_size=25", "table", ""),
+        ("table+flags, page_size=100", "table", "page_size=100"),
+        ("table flag=duplicate", "table", "flag=duplicate"),
+        ("table flag=stale,-imported", "table", "flag=stale,-imported"),
+        ("table metadata partition=gpu", "table", "metadata=partition%3Dgpu"),
+        ("table metadata limits.cpu>10000", "table", "metadata=limits.cpu%3E10000"),
     ]
 
 
 def make_app(database_url: str):
     """Return an app on the database, whose schema is (re)built by the migrations."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
+                      "WTF_CSRF_ENABLED": False})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.drop_all()
@@ -102,6 +118,88 @@ def http_request(app, token: str, query: str):
         response.get_json()
 
     return run
+
+
+def staff_console(app):
+    """A test client logged in to the console as the demo staff user."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": "staff", "password": DEMO_PASSWORD})
+    if response.status_code != 303:
+        raise RuntimeError(f"console login failed: HTTP {response.status_code}")
+    return client
+
+
+def table_request(app, query: str):
+    """Return a function loading the console table page (with every row's flags) once."""
+    client = staff_console(app)
+
+    def run() -> None:
+        """Load the page and check it worked."""
+        response = client.get(f"{TABLE_URL}?{query}")
+        if response.status_code != 200:
+            raise RuntimeError(f"table {query}: HTTP {response.status_code}")
+
+    return run
+
+
+def export_once(app) -> tuple[float, float, int]:
+    """Stream a CSV export of every row: (seconds, peak Python MiB while streaming, rows).
+
+    Timed in one pass and traced in a second, since tracing memory slows Python severalfold.
+    """
+    client = staff_console(app)
+
+    def stream() -> int:
+        """Download the export chunk by chunk; return its line count."""
+        response = client.get("/backend-resources/export.csv?dismissed=any")
+        return sum(chunk.count(b"\n") for chunk in response.response)
+
+    started = time.perf_counter()
+    lines = stream()
+    elapsed = time.perf_counter() - started
+    tracemalloc.start()
+    stream()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak / 2**20, lines - 1
+
+
+def bulk_import_once(app, rows: int = BULK_ROWS) -> dict:
+    """Import the newest `rows` reports through the bulk pages; time it and count outcomes."""
+    client = staff_console(app)
+    with app.app_context():
+        # The newest `rows` reports: those created at or after the rows-th newest one.
+        cutoff = db.session.scalar(
+            select(BackendResource.created).order_by(BackendResource.created.desc())
+            .offset(rows - 1).limit(1)
+        )
+        db.session.remove()
+    query = urlencode({"created": cutoff.isoformat()})
+    started = time.perf_counter()
+    response = client.post(f"{TABLE_URL}bulk", data={
+        "action": "import", "scope": "all", "query": query,
+    })
+    if response.status_code != 303:
+        raise RuntimeError(f"bulk selection: HTTP {response.status_code}")
+    job_url = response.headers["Location"]
+    confirm = client.get(job_url).text
+    plans = {}
+    for key, options in re.findall(r'<select id="(plan-[0-9a-f]{32})"[^>]*>(.*?)</select>',
+                                   confirm, re.S):
+        values = re.findall(r'<option value="([0-9a-f]*)"', options)
+        plans[key] = values[-1] if values else ""
+    selected = time.perf_counter()
+    client.post(f"{job_url}start", data=plans)
+    chunks = 0
+    while True:
+        chunks += 1
+        fragment = client.post(f"{job_url}work", headers={"HX-Request": "true"}).text
+        if "Done:" in fragment:
+            break
+    elapsed = time.perf_counter() - started
+    counts = dict(re.findall(r"(\d[\d,]*) (imported|refused)", re.sub(r"\s+", " ", fragment)))
+    return {"seconds": elapsed, "select_seconds": selected - started, "chunks": chunks,
+            "counts": counts}
 
 
 def direct_request(app, username: str, query: str):
@@ -156,11 +254,18 @@ def bench_size(database_url: str, size: int, args, deadline: float) -> dict:
         if remaining <= 0:
             print("  deadline reached: remaining scenarios skipped", file=sys.stderr)
             break
-        run = http_request(app, tokens[who], query) if use_http else direct_request(
-            app, who, query
-        )
+        if who == "table":
+            run = table_request(app, query)
+        elif use_http:
+            run = http_request(app, tokens[who], query)
+        else:
+            run = direct_request(app, who, query)
         timings = measure(run, budget=min(args.scenario_budget, remaining), max_runs=args.runs)
         results["rows"][label] = (statistics.median(timings), p95(timings), len(timings))
+    if deadline - time.perf_counter() > 0:
+        results["export"] = export_once(app)
+    if deadline - time.perf_counter() > 0:
+        results["bulk"] = bulk_import_once(app, min(BULK_ROWS, size))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -193,6 +298,19 @@ def print_table(sizes: list[int], results: dict) -> None:
     for size in sizes:
         mode = "HTTP test client" if results[size]["http"] else "query builder (no HTTP)"
         print(f"{size:,} rows: demo data loaded in {results[size]['load']:.2f} s; measured: {mode}")
+    print()
+    for size in sizes:
+        if "export" in results[size]:
+            seconds, peak, lines = results[size]["export"]
+            print(f"{size:,} rows: CSV export of {lines:,} rows streamed in {seconds:.2f} s, "
+                  f"peak Python memory {peak:.1f} MiB")
+        if "bulk" in results[size]:
+            bulk = results[size]["bulk"]
+            counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(
+                ((outcome, n) for n, outcome in bulk["counts"].items())))
+            print(f"{size:,} rows: bulk import of {min(BULK_ROWS, size):,} rows in "
+                  f"{bulk['seconds']:.1f} s (selection and confirmation "
+                  f"{bulk['select_seconds']:.1f} s, {bulk['chunks']} chunks): {counts}")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 from sqlalchemy.types import DateTime, TypeDecorator, Uuid
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -291,6 +291,13 @@ class BackendResource(db.Model):
             postgresql_using="gin",
             postgresql_ops={"backend_id": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        # Serves the metadata filters' exact matches (`partition=gpu`) through jsonb `@>`.
+        Index(
+            "ix_backend_resources_metadata_jsonb",
+            "backend_metadata",
+            postgresql_using="gin",
+            postgresql_ops={"backend_metadata": "jsonb_path_ops"},
+        ).ddl_if(dialect="postgresql"),
         # Imports and deletes free ids; SQLite must never give a freed id to a new report.
         {"sqlite_autoincrement": True},
     )
@@ -308,9 +315,19 @@ class BackendResource(db.Model):
     modified: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, index=True
     )
+    # Set while the report's (offering, backend id) is on the offering's ignore list.
+    dismissal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dismissals.id", ondelete="SET NULL"), index=True
+    )
 
     offering: Mapped[Offering] = relationship()
     project: Mapped[Project] = relationship()
+    dismissal: Mapped["Dismissal | None"] = relationship()
+
+    # Flags, filled in by the list query (console/services/flags.py) when it asks for them.
+    imported_resource_uuid: Mapped[uuid_module.UUID | None] = query_expression()
+    previously_imported_state: Mapped[str | None] = query_expression()
+    duplicate_count: Mapped[int | None] = query_expression()
 
     @validates("backend_metadata")
     def _summarize(self, _key, metadata):
@@ -324,6 +341,7 @@ class MarketplaceResource(db.Model):
 
     __tablename__ = "marketplace_resources"
     __table_args__ = (
+        Index("ix_marketplace_resources_offering_backend_id", "offering_id", "backend_id"),
         # At most one OK resource per backend id in an offering: the database itself refuses
         # a second import even if two requests race past the service's check.
         Index(
@@ -512,6 +530,159 @@ class AgentProcessor(db.Model):
     modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     service: Mapped[AgentService] = relationship(back_populates="processors")
+
+
+class Dismissal(db.Model):
+    """An entry of an offering's ignore list: reports of this backend id are born dismissed."""
+
+    __tablename__ = "dismissals"
+    __table_args__ = (
+        # One entry per (offering, backend id); reports without a backend id are dismissed
+        # one by one, since a new report cannot be matched to them.
+        Index(
+            "uq_dismissals_offering_backend_id",
+            "offering_id",
+            "backend_id",
+            unique=True,
+            sqlite_where=text("backend_id != ''"),
+            postgresql_where=text("backend_id != ''"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
+    backend_id: Mapped[str] = mapped_column(String(255), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    offering: Mapped[Offering] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+HISTORY_IMPORT = "import"
+HISTORY_IMPORT_REFUSED = "import_refused"
+HISTORY_DELETE = "delete"
+HISTORY_DISMISS = "dismiss"
+HISTORY_RESTORE = "restore"
+HISTORY_SCAN_REQUEST = "scan_request"
+HISTORY_ACTIONS = (
+    HISTORY_IMPORT, HISTORY_IMPORT_REFUSED, HISTORY_DELETE, HISTORY_DISMISS, HISTORY_RESTORE,
+    HISTORY_SCAN_REQUEST,
+)
+
+
+class HistoryEntry(db.Model):
+    """One decision about reports (import, delete, dismiss, restore) or a scan request.
+
+    It keeps a snapshot of the report as it was, and names rather than only keys, so that it
+    outlives the report, the user and the resource it mentions.
+    """
+
+    __tablename__ = "history_entries"
+    __table_args__ = (
+        Index("ix_history_entries_action_created", "action", "created"),
+        Index("ix_history_entries_offering_created", "offering_id", "created"),
+        Index("ix_history_entries_user_created", "user_id", "created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    action: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(150), default="")
+    offering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offerings.id", ondelete="SET NULL")
+    )
+    offering_name: Mapped[str] = mapped_column(String(150), default="")
+    backend_resource_uuid: Mapped[uuid_module.UUID | None] = mapped_column(Uuid, index=True)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    marketplace_resource_id: Mapped[int | None] = mapped_column(
+        ForeignKey("marketplace_resources.id", ondelete="SET NULL"), index=True
+    )
+    scan_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("backend_resource_requests.id", ondelete="SET NULL"), index=True
+    )
+    bulk_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulk_jobs.id", ondelete="SET NULL"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    user: Mapped[User | None] = relationship()
+    marketplace_resource: Mapped[MarketplaceResource | None] = relationship()
+    scan_request: Mapped[BackendResourceRequest | None] = relationship()
+
+
+BULK_IMPORT = "import"
+BULK_DELETE = "delete"
+BULK_DISMISS = "dismiss"
+BULK_ACTIONS = (BULK_IMPORT, BULK_DELETE, BULK_DISMISS)
+BULK_DRAFT = "draft"
+BULK_RUNNING = "running"
+BULK_DONE = "done"
+ITEM_PENDING = "pending"
+
+
+class BulkJob(db.Model):
+    """A bulk action on selected reports; its rows are processed in chunks, each row alone.
+
+    Progress lives here and in its items, so any app server can carry on where another stopped.
+    """
+
+    __tablename__ = "bulk_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    action: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default=BULK_DRAFT)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # Offering id (as text) -> chosen plan uuid hex, or "" for no plan.
+    plans: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    selection: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[int] = mapped_column(default=0)
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+
+
+class BulkItem(db.Model):
+    """One selected report of a bulk job, with what happened to it."""
+
+    __tablename__ = "bulk_items"
+    __table_args__ = (
+        UniqueConstraint("job_id", "position", name="uq_bulk_item_position"),
+        Index("ix_bulk_items_job_outcome", "job_id", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("bulk_jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    backend_resource_uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid)
+    name: Mapped[str] = mapped_column(String(150), default="")
+    backend_id: Mapped[str] = mapped_column(String(255), default="")
+    offering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("offerings.id", ondelete="SET NULL")
+    )
+    project_name: Mapped[str] = mapped_column(String(500), default="")
+    outcome: Mapped[str] = mapped_column(String(20), default=ITEM_PENDING)
+    message: Mapped[str] = mapped_column(Text, default="")
+    marketplace_resource_uuid: Mapped[uuid_module.UUID | None] = mapped_column(Uuid)
+    # A worker claims a few rows at a time; a claim that outlives its lease is taken over.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job: Mapped[BulkJob] = relationship()
+    offering: Mapped[Offering | None] = relationship()
 
 
 class ThrottleCounter(db.Model):

@@ -26,6 +26,8 @@ ENVIRONMENT_SETTINGS = {
     "CONSOLE_BROKER_URL": ("CONSOLE_BROKER_URL", "text"),
     "CONSOLE_BROKER_MANAGEMENT_URL": ("CONSOLE_BROKER_MANAGEMENT_URL", "text"),
     "CONSOLE_SCAN_STUCK_MINUTES": ("CONSOLE_SCAN_STUCK_MINUTES", "count"),
+    "CONSOLE_STALE_DAYS": ("CONSOLE_STALE_DAYS", "count"),
+    "CONSOLE_BULK_MAX_ROWS": ("CONSOLE_BULK_MAX_ROWS", "count"),
     "CONSOLE_MAX_REQUEST_BYTES": ("MAX_CONTENT_LENGTH", "count"),
     "CONSOLE_MAX_METADATA_BYTES": ("CONSOLE_MAX_METADATA_BYTES", "count"),
     "CONSOLE_MAX_METADATA_DEPTH": ("CONSOLE_MAX_METADATA_DEPTH", "count"),
@@ -72,6 +74,10 @@ def default_settings(instance_path: str) -> dict:
         "CONSOLE_BROKER_MANAGEMENT_URL": "",
         # A scan still Sent or Processing after this long is shown as stuck.
         "CONSOLE_SCAN_STUCK_MINUTES": 30,
+        # A report older than this many days is flagged stale.
+        "CONSOLE_STALE_DAYS": 14,
+        # The most rows one bulk action may select.
+        "CONSOLE_BULK_MAX_ROWS": 10000,
         # Input bounds: a larger body is refused with 413, the others with 400.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "CONSOLE_MAX_METADATA_BYTES": 64 * 1024,

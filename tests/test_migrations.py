@@ -42,7 +42,7 @@ def schema_differences(app) -> list:
         include = None
         if connection.dialect.name != "postgresql":
             def include(obj, name, type_, reflected, compare_to):
-                return not (type_ == "index" and name and name.endswith("_trgm"))
+                return not (type_ == "index" and name and name.endswith(("_trgm", "_jsonb")))
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include}
         )

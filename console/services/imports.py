@@ -7,10 +7,13 @@ from sqlalchemy.exc import IntegrityError
 
 from console.identifiers import parse_uuid
 from console.models import (
+    HISTORY_IMPORT,
+    HISTORY_IMPORT_REFUSED,
     ORDER_STATE_DONE,
     ORDER_TYPE_CREATE,
     RESOURCE_STATE_OK,
     BackendResource,
+    HistoryEntry,
     MarketplaceResource,
     Offering,
     Order,
@@ -20,6 +23,7 @@ from console.models import (
 )
 from console.services import DomainError, PermissionDenied, ValidationFailed
 from console.services.access import can_import
+from console.services.history import record, report_snapshot
 from console.services.locking import begin_writing
 from console.services.reports import BackendResourceGone, take_backend_resource
 
@@ -86,16 +90,19 @@ def check_plan(offering: Offering, plan: Plan | None) -> None:
         raise PlanProblem({"plan": [PLAN_NOT_AVAILABLE]})
 
 
-def import_backend_resource(session, *, backend_resource_uuid, plan_value, user: User):
+def import_backend_resource(session, *, backend_resource_uuid, plan_value, user: User,
+                            bulk_job_id: int | None = None):
     """Turn a backend resource into an OK marketplace resource plus a done CREATE order.
 
-    One transaction: the resource, the order and the deletion of the report are committed
-    together or not at all. Concurrent imports and deletes of one report are serialised (row
-    locks on PostgreSQL, the write lock on SQLite): the loser finds the report gone and gets
-    BackendResourceGone. Raises DomainError subclasses.
+    One transaction: the resource, the order, the history entry and the deletion of the report
+    are committed together or not at all. Concurrent imports and deletes of one report are
+    serialised (row locks on PostgreSQL, the write lock on SQLite): the loser finds the report
+    gone and gets BackendResourceGone. A refusal of a report that exists is recorded in the
+    history afterwards, in a transaction of its own. Raises DomainError subclasses.
     """
     if not can_import(user):
         raise PermissionDenied()
+    refused = None  # what a refusal records of the report, taken while it is loaded
     try:
         begin_writing(session)
         plan = find_plan(session, plan_value)
@@ -112,26 +119,59 @@ def import_backend_resource(session, *, backend_resource_uuid, plan_value, user:
         offering = session.scalar(
             select(Offering).where(Offering.id == backend_resource.offering_id).with_for_update()
         )
+        refused = _refusal_snapshot(backend_resource)
         check_plan(offering, plan)
         existing = find_imported_resource(session, offering.id, backend_resource.backend_id)
         if existing is not None:
             raise AlreadyImported(existing)
         result = _create_records(session, backend_resource, offering, plan, user)
+        plan_text = f"plan {plan.name}" if plan is not None else "no plan"
+        record(session, HISTORY_IMPORT, user=user, report=backend_resource,
+               outcome=f"imported as {result.resource.name} ({plan_text})",
+               marketplace_resource_id=result.resource.id, bulk_job_id=bulk_job_id)
         take_backend_resource(session, backend_resource)
         session.commit()
-    except DomainError:
+    except DomainError as error:
         session.rollback()
+        _record_refusal(session, refused, error, user, bulk_job_id)
         raise
     except IntegrityError as error:
         session.rollback()
         if _is_duplicate_import(error):
             # A concurrent import of the same backend id won the race on the unique index.
-            raise AlreadyImported(None) from None
+            refusal = AlreadyImported(None)
+            _record_refusal(session, refused, refusal, user, bulk_job_id)
+            raise refusal from None
         raise
     except BaseException:
         session.rollback()
         raise
     return result
+
+
+def _refusal_snapshot(backend_resource) -> dict:
+    """What a refused import records of the report, read before a rollback expires it."""
+    return {
+        "report": report_snapshot(backend_resource),
+        "uuid": backend_resource.uuid,
+        "offering_id": backend_resource.offering_id,
+        "offering_name": backend_resource.offering.name,
+    }
+
+
+def _record_refusal(session, snapshot, error, user, bulk_job_id) -> None:
+    """Record a refused import of an existing report in its own small transaction."""
+    if snapshot is None or isinstance(error, BackendResourceGone):
+        return
+    session.add(HistoryEntry(
+        action=HISTORY_IMPORT_REFUSED,
+        outcome=f"refused: {error.message}",
+        user_id=user.id, username=user.username,
+        offering_id=snapshot["offering_id"], offering_name=snapshot["offering_name"],
+        backend_resource_uuid=snapshot["uuid"], snapshot=snapshot["report"],
+        bulk_job_id=bulk_job_id,
+    ))
+    session.commit()
 
 
 def reported_limits(backend_resource: BackendResource) -> dict:

@@ -11,7 +11,13 @@ from sqlalchemy.orm import aliased, contains_eager, defer
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import NotFound, ValidationFailed
+from console.services import flags as report_flags
 from console.services.access import visible_backend_resources_clause
+from console.services.metadata_filters import (
+    MetadataCondition,
+    metadata_clauses,
+    parse_metadata_filter,
+)
 from console.services.parameters import last_value, read_text, read_uuids
 
 DEFAULT_ORDERING = "-created"
@@ -51,6 +57,12 @@ class ListParams:
     ordering: tuple[str, ...] = (DEFAULT_ORDERING,)
     page: str = "1"
     page_size: int = 10
+    # Triage (console/services/flags.py and metadata_filters.py).
+    metadata: tuple[MetadataCondition, ...] = ()
+    flags: tuple[str, ...] = ()
+    dismissed: str = report_flags.DISMISSED_ANY
+    stale_days: int = report_flags.DEFAULT_STALE_DAYS
+    with_flags: bool = False
 
 
 def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
@@ -74,11 +86,12 @@ def parse_datetime(value: str, *, end_of_day: bool = False) -> datetime:
 
 def parse_list_params(
     args, *, default_page_size: int = 10, max_page_size: int = 300, max_sort_keys: int = 6,
-    console: bool = False,
+    console: bool = False, stale_days: int = report_flags.DEFAULT_STALE_DAYS,
 ) -> ListParams:
     """Validate list query parameters; raise ValidationFailed with DRF-style field errors.
 
-    `console` adds the console's own parameters (`q`, `customer_uuid`); the API ignores them,
+    `console` adds the console's own parameters (`q`, `customer_uuid`, `flag`, `dismissed`),
+    hides dismissed reports unless asked, and computes each row's flags; the API ignores them,
     as it ignores every unknown parameter.
     """
     errors: dict[str, list[str]] = {}
@@ -97,6 +110,20 @@ def parse_list_params(
             values[key] = parse_datetime(value, end_of_day=key.endswith("_before"))
         except (ValueError, OverflowError):
             errors[key] = ["Enter a valid date/time."]
+
+    metadata_value = last_value(args, "metadata")
+    if metadata_value not in (None, ""):
+        try:
+            values["metadata"] = parse_metadata_filter(metadata_value)
+        except ValueError as error:
+            errors["metadata"] = [str(error)]
+    if console:  # triage: flags and the Dismissed view
+        values["flags"] = report_flags.parse_flags(
+            args.getlist("flag") if hasattr(args, "getlist") else [args.get("flag") or ""], errors
+        )
+        values["dismissed"] = report_flags.parse_dismissed(last_value(args, "dismissed"), errors)
+        values["stale_days"] = stale_days
+        values["with_flags"] = True
 
     ordering_value = last_value(args, "o")
     if ordering_value not in (None, ""):
@@ -153,6 +180,7 @@ def backend_resources_select(params: ListParams, user, *, with_metadata: bool = 
             contains_eager(BackendResource.offering).contains_eager(
                 Offering.customer.of_type(Provider)
             ),
+            *report_flags.flag_loader_options(params),  # triage: each row's flags
         )
         .where(*scope_clauses(params, user))
     )
@@ -188,18 +216,36 @@ def page_of_backend_resources(
     )
 
 
-def find_backend_resource(session, uuid_value, user) -> BackendResource:
+def find_backend_resource(session, uuid_value, user, *, with_flags=False) -> BackendResource:
     """Return the backend resource with this uuid if the user may see it, else raise NotFound."""
     resource_uuid = parse_uuid(str(uuid_value))
     found = None
     if resource_uuid is not None:
-        statement = backend_resources_select(ListParams(), user).where(
+        statement = backend_resources_select(ListParams(with_flags=with_flags), user).where(
             BackendResource.uuid == resource_uuid
         )
         found = session.scalars(statement).unique().one_or_none()
     if found is None:
         raise NotFound(BACKEND_RESOURCE_NOT_FOUND)
     return found
+
+
+def duplicate_reports(session, report: BackendResource, limit: int = 20) -> list:
+    """The other reports of the offering with the same backend id (none without a backend id)."""
+    if not report.duplicate_count:
+        return []
+    return list(
+        session.scalars(
+            select(BackendResource)
+            .where(
+                BackendResource.offering_id == report.offering_id,
+                BackendResource.backend_id == report.backend_id,
+                BackendResource.id != report.id,
+            )
+            .order_by(BackendResource.created.desc(), BackendResource.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def filter_clauses(params: ListParams) -> list:
@@ -247,6 +293,8 @@ def filter_clauses(params: ListParams) -> list:
         clauses.append(BackendResource.modified >= params.modified)
     if params.modified_before is not None:
         clauses.append(BackendResource.modified <= params.modified_before)
+    clauses.extend(metadata_clauses(params.metadata))  # triage: what the agent sent
+    clauses.extend(report_flags.flag_filter_clauses(params))  # triage: flags and dismissed
     return clauses
 
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from console.identifiers import parse_uuid
-from console.models import BackendResource, Offering, Project, User
+from console.models import HISTORY_DELETE, BackendResource, Offering, Project, User
 from console.services import NotFound, PermissionDenied, ValidationFailed
 from console.services.access import can_manage_offering
+from console.services.dismissals import ignore_entry
+from console.services.history import history_entry
 from console.services.locking import delete_exactly_once
 from console.services.parameters import NULL_CHARACTERS
 
@@ -179,6 +181,10 @@ def create_backend_resource(
     if not can_manage_offering(session, user, clean["offering"]):
         raise PermissionDenied()
     backend_resource = BackendResource(**clean)
+    # A backend id on the offering's ignore list is born dismissed; the agent is not told.
+    dismissal = ignore_entry(session, clean["offering"].id, clean["backend_id"])
+    if dismissal is not None:
+        backend_resource.dismissal_id = dismissal.id
     session.add(backend_resource)
     session.commit()
     return backend_resource
@@ -192,9 +198,22 @@ def take_backend_resource(session, backend_resource: BackendResource) -> None:
         raise BackendResourceGone()
 
 
-def delete_backend_resource(session, *, backend_resource: BackendResource, user: User) -> None:
-    """Delete a report; staff, or a manager of its offering. Exactly one of racing deletes wins."""
+def delete_backend_resource(session, *, backend_resource: BackendResource, user: User,
+                            bulk_job_id: int | None = None) -> None:
+    """Delete a report (staff, or a manager of its offering), recorded in the history.
+
+    Exactly one of racing deletes wins; its history entry commits with it. The entry is written
+    after the report is taken, so that locks come in the import's order (report, then offering)
+    and the two never deadlock on PostgreSQL.
+    """
     if not can_manage_offering(session, user, backend_resource.offering):
         raise PermissionDenied()
-    take_backend_resource(session, backend_resource)
-    session.commit()
+    try:
+        entry = history_entry(HISTORY_DELETE, user=user, report=backend_resource,
+                              outcome="deleted", bulk_job_id=bulk_job_id)
+        take_backend_resource(session, backend_resource)
+        session.add(entry)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -19,6 +19,7 @@ from console.models import (
     DELIVERY_FAILED,
     DELIVERY_NO_AGENT,
     DELIVERY_NOT_CONFIGURED,
+    HISTORY_SCAN_REQUEST,
     OBJECT_TYPE_IMPORTABLE_RESOURCES,
     SCAN_DONE,
     SCAN_ERRED,
@@ -35,6 +36,7 @@ from console.services import DomainError, NotFound, PermissionDenied, Validation
 from console.services.access import can_manage_offering, offering_scope_clause
 from console.services.agents import subscribed_identities
 from console.services.events import BrokerSettings, BrokerUnavailable, Delivery, publish
+from console.services.history import record
 from console.services.marketplace_filters import read_choices, read_datetimes
 from console.services.parameters import last_value, read_uuids
 from console.services.queries import Page, paginate, parse_paging
@@ -165,6 +167,11 @@ def create_scan_request(session, *, data, user: User) -> BackendResourceRequest:
         raise ValidationFailed(errors)
     scan = BackendResourceRequest(offering=offering, created_by=user, state=SCAN_SENT)
     session.add(scan)
+    session.flush()
+    record(session, HISTORY_SCAN_REQUEST, user=user, offering=offering, outcome="requested",
+           snapshot={"offering": {"uuid": offering.uuid.hex, "name": offering.name},
+                     "scan_request": scan.uuid.hex},
+           scan_request_id=scan.id)
     session.commit()
     return scan
 

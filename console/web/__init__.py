@@ -5,9 +5,14 @@ from flask import Blueprint
 bp = Blueprint("web", __name__)
 
 from console.web import (  # noqa: E402, F401
+    activity,
     agents,
     auth,
     backend_resources,
+    bulk,
+    dismissals,
+    exports,
+    flag_badges,
     listing,
     marketplace,
     scans,

@@ -15,23 +15,23 @@ from console.services.imports import (
     import_backend_resource,
     reported_limits,
 )
-from console.services.queries import find_backend_resource
+from console.services.queries import duplicate_reports, find_backend_resource
 from console.services.reports import delete_backend_resource
 from console.web import bp
 from console.web.forms import ConfirmForm, ImportForm
 from console.web.guards import console_access_required, staff_required
+from console.web.imports_plans import NO_PLAN, plan_choices
 
 GONE = (
     "This backend resource report no longer exists: someone may have imported or deleted it "
     "in the meantime, or the address is wrong."
 )
-NO_PLAN = ""
 
 
 def load_backend_resource(uuid_text: str) -> BackendResource:
-    """Load a report with its project, customer, offering and provider, or abort with 404."""
+    """Load a report with its project, customer, offering, provider and flags, or abort 404."""
     try:
-        return find_backend_resource(db.session, uuid_text, current_user)
+        return find_backend_resource(db.session, uuid_text, current_user, with_flags=True)
     except NotFound:
         abort(404, description=GONE)
 
@@ -59,6 +59,7 @@ def backend_resource_detail(uuid: str):
         "backend_resources/detail.html",
         backend_resource=backend_resource,
         existing=existing,
+        twins=duplicate_reports(db.session, backend_resource),
         limits=reported_limits(backend_resource),
         delete_form=ConfirmForm(),
     )
@@ -119,23 +120,6 @@ def backend_resource_import(uuid: str):
         existing=existing,
         limits=reported_limits(backend_resource),
     ), status
-
-
-def plan_choices(offering: Offering, plans: list[Plan]) -> list[tuple[str, str]]:
-    """Options of the plan select: "No plan" only for private offerings, else a prompt."""
-    if not offering.shared:
-        first = [(NO_PLAN, "No plan")]
-    elif len(plans) != 1:
-        first = [(NO_PLAN, "Choose a plan…")]
-    else:
-        first = []
-    return first + [(plan.uuid.hex, plan_label(plan)) for plan in plans]
-
-
-def plan_label(plan: Plan) -> str:
-    """The text of a plan option: name, unit and description."""
-    label = f"{plan.name} (per {plan.unit})" if plan.unit else plan.name
-    return f"{label} — {plan.description}" if plan.description else label
 
 
 @bp.route("/backend-resources/<uuid>/delete", methods=["GET", "POST"])

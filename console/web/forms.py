@@ -1,8 +1,8 @@
 """Forms of the console (flask-wtf: each carries and checks a CSRF token)."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -25,3 +25,10 @@ class ImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a button and its CSRF token (delete confirmation)."""
+
+
+class DismissForm(FlaskForm):
+    """Why staff dismiss a report (optional)."""
+
+    reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=500)],
+                           render_kw={"rows": 2, "maxlength": 500})

@@ -2,10 +2,13 @@
 the registry of filters with their English phrases, sort directions and the pager's window."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import url_for
 from markupsafe import Markup
 
+from console.services.flags import FLAG_LABELS
+from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import DEFAULT_ORDERING, ORDERING_CHOICES
 
 ENDPOINT = "web.backend_resource_list"
@@ -40,8 +43,14 @@ FILTERS = (
     ListFilter("created_before", "Reported until", "reported on or before"),
     ListFilter("modified", "Updated from", "last updated on or after"),
     ListFilter("modified_before", "Updated until", "last updated on or before"),
+    # Triage: what the agent sent, the flags, and the Dismissed view.
+    ListFilter("metadata", "Metadata", "metadata", where=True),
+    ListFilter("flag", "Flags", "flagged"),
+    ListFilter("dismissed", "Dismissed", "dismissed"),
 )
 FILTER_KEYS = tuple(spec.key for spec in FILTERS)
+# Parameters that may be given more than once; the URL keeps them comma-separated.
+MULTI_VALUE_KEYS = {"flag"}
 # Every parameter the table keeps in its URL, in the order links spell them.
 STATE_KEYS = FILTER_KEYS + ("o", "page_size", "page")
 
@@ -95,9 +104,26 @@ class ListState:
         values = {}
         for key in STATE_KEYS:
             given = args.getlist(key)
-            if given and given[-1] != "":
+            if key in MULTI_VALUE_KEYS:
+                joined = ",".join(part for value in given for part in value.split(",") if part)
+                if joined:
+                    values[key] = joined
+            elif given and given[-1] != "":
                 values[key] = given[-1]
         return cls(values)
+
+    def has_flag(self, flag: str) -> bool:
+        """Whether the `flag` filter names this flag (or its negation, "-stale")."""
+        return flag in self.get("flag").split(",")
+
+    @property
+    def query_string(self) -> str:
+        """The filters and order as a query string, without the page: what a bulk action or an
+        export applies to."""
+        values = {key: self.values[key] for key in STATE_KEYS if key in self.values}
+        values.pop("page", None)
+        values.pop("page_size", None)
+        return urlencode(values)
 
     def get(self, key: str) -> str:
         """The value of a parameter, or "" when it is not set."""
@@ -175,6 +201,12 @@ class ListState:
                 continue
             if spec.names_object:
                 value = names.get(spec.key) or value
+            if spec.key == "flag":
+                value = " and ".join(flag_words(part) for part in value.split(",") if part)
+            if spec.key == "dismissed":
+                value = {"only": "only", "any": "or not"}.get(value, value)
+            if spec.key == "metadata":
+                value = metadata_words(value)
             text = Markup("{} <strong>{}</strong>").format(spec.phrase, value)
             active.append(ActiveFilter(spec.key, spec.label, text, self.without(spec.key)))
         return active
@@ -194,6 +226,21 @@ class ListState:
         if others:
             sentence += Markup(", " if where else " ") + Markup(", ").join(others)
         return sentence + ", " + ", then ".join(ordering_phrase(key) for key in self.ordering)
+
+
+def metadata_words(value: str) -> str:
+    """The metadata filter in plain words: "partition = gpu and limits.cpu > 1000"."""
+    try:
+        conditions = parse_metadata_filter(value)
+    except ValueError:
+        return value
+    return " and ".join(condition.text for condition in conditions)
+
+
+def flag_words(flag: str) -> str:
+    """A flag of the URL in English: "duplicate", "not stale"."""
+    label = FLAG_LABELS.get(flag.lstrip("-"), flag.lstrip("-"))
+    return f"not {label}" if flag.startswith("-") else label
 
 
 def page_window(number: int, pages: int, around: int = 2) -> list[int | None]:

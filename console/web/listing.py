@@ -12,6 +12,7 @@ from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import ValidationFailed
 from console.services.access import visible_backend_resources_clause
+from console.services.flags import FLAG_LABELS
 from console.services.queries import (
     InvalidPage,
     Provider,
@@ -76,6 +77,7 @@ def backend_resource_list():
             max_page_size=MAX_PAGE_SIZE,
             max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
             console=True,
+            stale_days=current_app.config["CONSOLE_STALE_DAYS"],
         )
     except ValidationFailed as error:
         return _render(context, errors=error.errors, status=400)
@@ -100,6 +102,8 @@ def _render(context: dict, status: int = 200, **changes):
         sort_words=sort_direction_words,
         page_sizes=PAGE_SIZES,
         default_page_size=DEFAULT_PAGE_SIZE,
+        stale_days=current_app.config["CONSOLE_STALE_DAYS"],
+        flag_choices=FLAG_LABELS,
         **(context | changes),
     )
 

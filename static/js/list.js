@@ -42,8 +42,27 @@
     var form = document.getElementById("filters");
     if (!form) return;
     var params = new URLSearchParams(window.location.search);
+    // Negated flags (flag=-stale) have no checkbox: they ride along as hidden fields.
+    form.querySelectorAll('input[type="hidden"][name="flag"]').forEach(function (hidden) {
+      hidden.remove();
+    });
+    params.getAll("flag").join(",").split(",").forEach(function (flag) {
+      if (flag.charAt(0) !== "-") return;
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = "flag";
+      hidden.value = flag;
+      form.appendChild(hidden);
+    });
     Array.prototype.forEach.call(form.elements, function (control) {
       if (!control.name || control === document.activeElement) return;
+      if (control.type === "hidden" && control.name === "flag") return;
+      if (control.type === "checkbox") {
+        // Repeated or comma-separated (flag=duplicate,stale): checked if the URL names it.
+        var named = params.getAll(control.name).join(",").split(",");
+        control.checked = named.indexOf(control.value) >= 0;
+        return;
+      }
       var values = params.getAll(control.name);
       var value = values.length ? values[values.length - 1] : "";
       if (control.value !== value) control.value = value;

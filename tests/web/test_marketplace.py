@@ -75,5 +75,6 @@ def test_page_runs_a_fixed_number_of_queries(client, actors, factory, count_stat
     log_in(client, "staff")
     with count_statements() as statements:
         assert client.get(f"/marketplace-resources/{resource.uuid.hex}/").status_code == 200
-    # The session's user, the resource with its relations, and its orders with their creators.
-    assert len(statements) == 3
+    # The session's user, the resource with its relations, its orders with their creators, and
+    # the history entry of the import (the report it came from).
+    assert len(statements) == 4

@@ -1,0 +1,240 @@
+"""What the console flags on a report, computed in SQL by the one list query.
+
+- *already imported*: the offering has an OK marketplace resource with the report's backend id;
+- *previously imported*: it has one with that backend id in another state (erred, terminated…);
+- *duplicate*: another report of the offering has the same backend id;
+- *stale*: reported more than N days ago (`CONSOLE_STALE_DAYS`, default 14).
+
+Reports without a backend id are never imported, previously imported or duplicates: nothing
+ties them to anything else. Each flag is a filter (`flag=duplicate,stale`; a leading `-` asks
+for reports without it) and, for the rows of a page, a column of the same statement, so the
+table runs the same number of statements whatever its page size.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy.orm import aliased, selectinload, with_expression
+
+from console.models import (
+    RESOURCE_STATE_OK,
+    BackendResource,
+    Dismissal,
+    MarketplaceResource,
+    utcnow,
+)
+
+IMPORTED = "imported"
+PREVIOUSLY_IMPORTED = "previously_imported"
+DUPLICATE = "duplicate"
+STALE = "stale"
+FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED, DUPLICATE, STALE)
+FLAG_LABELS = {
+    IMPORTED: "already imported",
+    PREVIOUSLY_IMPORTED: "previously imported",
+    DUPLICATE: "duplicate",
+    STALE: "stale",
+}
+DEFAULT_STALE_DAYS = 14
+
+# `dismissed`: absent hides dismissed reports (the console's default view), "only" shows them
+# alone (the Dismissed view), "any" shows both. The JSON API, as upstream, never filters on it.
+DISMISSED_HIDDEN = "hidden"
+DISMISSED_ONLY = "only"
+DISMISSED_ANY = "any"
+DISMISSED_CHOICES = (DISMISSED_ONLY, DISMISSED_ANY)
+
+Twin = aliased(BackendResource, name="twin")
+Imported = aliased(MarketplaceResource, name="imported")
+Earlier = aliased(MarketplaceResource, name="earlier")
+
+
+def has_backend_id():
+    """The report names a backend id (the flags that compare backend ids need one)."""
+    return BackendResource.backend_id != ""
+
+
+def imported_resource_uuid():
+    """The uuid of the offering's OK marketplace resource with the report's backend id."""
+    return (
+        select(Imported.uuid)
+        .where(
+            Imported.offering_id == BackendResource.offering_id,
+            Imported.backend_id == BackendResource.backend_id,
+            Imported.state == RESOURCE_STATE_OK,
+            has_backend_id(),
+        )
+        .limit(1)
+        .correlate(BackendResource)
+        .scalar_subquery()
+    )
+
+
+def previously_imported_state():
+    """The state of a marketplace resource of the offering with this backend id, not OK."""
+    return (
+        select(func.min(Earlier.state))
+        .where(
+            Earlier.offering_id == BackendResource.offering_id,
+            Earlier.backend_id == BackendResource.backend_id,
+            Earlier.state != RESOURCE_STATE_OK,
+            has_backend_id(),
+        )
+        .correlate(BackendResource)
+        .scalar_subquery()
+    )
+
+
+def duplicate_count():
+    """How many other reports of the offering carry the same backend id."""
+    return (
+        select(func.count(Twin.id))
+        .where(
+            Twin.offering_id == BackendResource.offering_id,
+            Twin.backend_id == BackendResource.backend_id,
+            Twin.id != BackendResource.id,
+            has_backend_id(),
+        )
+        .correlate(BackendResource)
+        .scalar_subquery()
+    )
+
+
+def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:
+    """Reports created before this moment are stale."""
+    return (now or utcnow()) - timedelta(days=stale_days)
+
+
+def flag_clause(flag: str, stale_days: int):
+    """The WHERE clause of one flag."""
+    if flag == IMPORTED:
+        return and_(
+            has_backend_id(),
+            exists().where(
+                Imported.offering_id == BackendResource.offering_id,
+                Imported.backend_id == BackendResource.backend_id,
+                Imported.state == RESOURCE_STATE_OK,
+            ),
+        )
+    if flag == PREVIOUSLY_IMPORTED:
+        return and_(
+            has_backend_id(),
+            exists().where(
+                Earlier.offering_id == BackendResource.offering_id,
+                Earlier.backend_id == BackendResource.backend_id,
+                Earlier.state != RESOURCE_STATE_OK,
+            ),
+        )
+    if flag == DUPLICATE:
+        return and_(
+            has_backend_id(),
+            exists().where(
+                Twin.offering_id == BackendResource.offering_id,
+                Twin.backend_id == BackendResource.backend_id,
+                Twin.id != BackendResource.id,
+            ),
+        )
+    if flag == STALE:
+        return BackendResource.created < stale_cutoff(stale_days)
+    raise ValueError(flag)
+
+
+def parse_flags(values: list[str], errors: dict) -> tuple[str, ...]:
+    """Read `flag` values (repeated or comma-separated, `-` negates); note unknown ones."""
+    flags = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.lstrip("-") not in FLAGS:
+                choices = ", ".join(FLAGS)
+                errors["flag"] = [f"Unknown flag {part}: choose among {choices}, or -flag."]
+                return ()
+            if part not in flags:
+                flags.append(part)
+    return tuple(flags)
+
+
+def parse_dismissed(value: str | None, errors: dict) -> str:
+    """Read the `dismissed` parameter of the console: hidden by default, "only" or "any"."""
+    if value in (None, ""):
+        return DISMISSED_HIDDEN
+    if value not in DISMISSED_CHOICES:
+        errors["dismissed"] = [f"Select a valid choice. {value} is not one of only, any."]
+        return DISMISSED_HIDDEN
+    return value
+
+
+# --- The hooks the query builder calls -------------------------------------------------------
+
+
+def flag_filter_clauses(params) -> list:
+    """WHERE clauses for the `flag` and `dismissed` parameters (console only)."""
+    clauses = []
+    for flag in params.flags:
+        clause = flag_clause(flag.lstrip("-"), params.stale_days)
+        clauses.append(not_(clause) if flag.startswith("-") else clause)
+    if params.dismissed == DISMISSED_HIDDEN:
+        clauses.append(BackendResource.dismissal_id.is_(None))
+    elif params.dismissed == DISMISSED_ONLY:
+        clauses.append(BackendResource.dismissal_id.is_not(None))
+    return clauses
+
+
+def flag_loader_options(params) -> list:
+    """Loader options that fill in each row's flags (and, when dismissed rows show, why)."""
+    if not params.with_flags:
+        return []
+    options = [
+        with_expression(BackendResource.imported_resource_uuid, imported_resource_uuid()),
+        with_expression(BackendResource.previously_imported_state, previously_imported_state()),
+        with_expression(BackendResource.duplicate_count, duplicate_count()),
+    ]
+    if params.dismissed != DISMISSED_HIDDEN:
+        options.append(
+            selectinload(BackendResource.dismissal).joinedload(Dismissal.created_by)
+        )
+    return options
+
+
+# --- Reading the flags of a loaded row -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowFlags:
+    """The flags of one loaded report, for badges, exports and bulk plans."""
+
+    imported_resource_uuid: object
+    previously_imported_state: str | None
+    duplicate_count: int
+    stale: bool
+    age_days: int
+
+    @property
+    def names(self) -> list[str]:
+        """The flags that are set, in display order."""
+        return [
+            flag
+            for flag, is_set in (
+                (IMPORTED, self.imported_resource_uuid is not None),
+                (PREVIOUSLY_IMPORTED, self.previously_imported_state is not None),
+                (DUPLICATE, self.duplicate_count > 0),
+                (STALE, self.stale),
+            )
+            if is_set
+        ]
+
+
+def row_flags(report: BackendResource, stale_days: int, now: datetime | None = None) -> RowFlags:
+    """The flags of a report loaded with `flag_loader_options`."""
+    now = now or utcnow()
+    age = now - report.created
+    return RowFlags(
+        imported_resource_uuid=report.imported_resource_uuid,
+        previously_imported_state=report.previously_imported_state,
+        duplicate_count=report.duplicate_count or 0,
+        stale=report.created < stale_cutoff(stale_days, now),
+        age_days=max(0, age.days),
+    )
