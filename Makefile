@@ -48,3 +48,5 @@ screenshots: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(AGENT_VENV) *.egg-info .pytest_cache .ruff_cache
+	@echo "Removed $(VENV), $(AGENT_VENV), *.egg-info, .pytest_cache and .ruff_cache."
+	@echo "Kept instance/ (the SQLite database and the secret key): delete it by hand to start afresh."

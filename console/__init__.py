@@ -9,7 +9,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import throttling  # noqa: F401  (registers the database storage for Flask-Limiter)
 from console.extensions import csrf, db, limiter, login_manager, migrate
-from console.settings import default_settings, environment_settings, instance_secret_key
+from console.settings import (
+    default_settings,
+    environment_settings,
+    instance_secret_key,
+    resolve_sqlite_path,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(environment_settings())
     if config:
         app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = resolve_sqlite_path(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     lifetime = timedelta(hours=app.config["CONSOLE_SESSION_LIFETIME_HOURS"])

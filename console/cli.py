@@ -199,7 +199,8 @@ def demo_data(count: int, seed: int, if_empty: bool) -> None:
     if not result.loaded:
         click.echo(
             f"The database already has {result.existing_customers} customers: "
-            "demo data not loaded (--if-empty)."
+            "demo data not loaded (--if-empty). Existing API tokens are not shown again; "
+            "make a new one with: .venv/bin/flask --app wsgi tokens create staff"
         )
         return
     click.echo(f"Catalogue: {result.catalog_summary}")

@@ -56,6 +56,10 @@ DELIVERY_STATES = (
 )
 OBJECT_TYPE_IMPORTABLE_RESOURCES = "importable_resources"
 
+LIST_DENSITY_COMFORTABLE = "comfortable"
+LIST_DENSITY_COMPACT = "compact"
+LIST_DENSITIES = (LIST_DENSITY_COMFORTABLE, LIST_DENSITY_COMPACT)
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
@@ -113,6 +117,10 @@ class User(UserMixin, db.Model):
     # Console sessions carry the generation they started in; raising it ends them all.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How the backend resource table is drawn for this user: "comfortable" or "compact".
+    list_density: Mapped[str] = mapped_column(
+        String(20), default=LIST_DENSITY_COMFORTABLE, server_default=LIST_DENSITY_COMFORTABLE
+    )
 
     role_grants: Mapped[list["RoleGrant"]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -278,6 +286,8 @@ class BackendResource(db.Model):
         Index("ix_backend_resources_offering_created", "offering_id", "created"),
         Index("ix_backend_resources_project_created", "project_id", "created"),
         Index("ix_backend_resources_offering_backend_id", "offering_id", "backend_id"),
+        # The console's filter selects count reports per (project, offering) in one pass.
+        Index("ix_backend_resources_project_offering", "project_id", "offering_id"),
         # Trigram indexes serve the case-insensitive "contains" searches on PostgreSQL.
         Index(
             "ix_backend_resources_name_trgm",

@@ -6,7 +6,10 @@ import secrets
 import tempfile
 from pathlib import Path
 
+import click
 from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class SettingsError(Exception):
@@ -178,3 +181,43 @@ def _read_key(path: Path) -> str:
     if not key:
         raise SettingsError(f"{path} is empty: delete it, or set CONSOLE_SECRET_KEY.")
     return key
+
+
+class DatabaseUnusable(SettingsError, click.ClickException):
+    """The configured database URL cannot be used; the CLI prints the message, not a traceback."""
+
+
+def resolve_sqlite_path(url: str, instance_path: str | None = None) -> str:
+    """Make a relative SQLite file path absolute from the current folder, as a shell user means
+    `sqlite:///instance/x.sqlite3` (Flask-SQLAlchemy would read it under instance/ instead).
+
+    Raise DatabaseUnusable when the URL does not parse or its file's folder cannot be written;
+    the app's own instance folder is created when missing, as Flask-SQLAlchemy would. Other
+    databases and in-memory SQLite are returned unchanged.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnusable(f"CONSOLE_DATABASE_URL {url!r} is not a database URL.") from None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    if parsed.database.startswith("file:"):
+        return url
+    relative = not os.path.isabs(parsed.database)
+    path = Path(os.path.abspath(parsed.database))
+    folder = path.parent
+    if not folder.exists() and instance_path and folder == Path(os.path.abspath(instance_path)):
+        folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        raise DatabaseUnusable(
+            f"The SQLite database {path} cannot be opened: the folder {folder} does not exist. "
+            "Create it, or point CONSOLE_DATABASE_URL elsewhere (a relative path is read from "
+            "the current folder)."
+        )
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise DatabaseUnusable(
+            f"The SQLite database {path} cannot be opened for writing: check its permissions."
+        )
+    if not relative:
+        return url
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)

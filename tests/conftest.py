@@ -45,10 +45,50 @@ PASSWORD = "correct horse battery staple"
 def pytest_configure(config):
     if os.environ.get("CI") and not POSTGRES_URL:
         raise pytest.UsageError("CI needs CONSOLE_TEST_DATABASE_URL (PostgreSQL) to be set")
+    config.stash[_LEFT_OUT] = {}
     if os.environ.get("CI"):
         problem = broker_problem()
         if problem:
             raise pytest.UsageError(f"CI needs RabbitMQ: {problem}")
+
+
+_LEFT_OUT = pytest.StashKey[dict]()
+
+
+def _needs(item) -> str | None:
+    """What missing from this machine keeps a collected test from running, if anything."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if not POSTGRES_URL and any(
+        name.endswith("database_url") and value == "postgresql" for name, value in params.items()
+    ):
+        return "PostgreSQL (set CONSOLE_TEST_DATABASE_URL)"
+    if item.get_closest_marker("browser") and not CHROMIUM.exists():
+        return f"Chromium ({CHROMIUM}: apt-get install -y chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out, and count, the tests this machine cannot run; `pytest_terminal_summary` says so
+    in one line each instead of one SKIPPED line per test. Under CI nothing is left out: a
+    missing PostgreSQL or Chromium fails the run instead."""
+    if os.environ.get("CI"):
+        return
+    kept, dropped, left_out = [], [], config.stash[_LEFT_OUT]
+    for item in items:
+        missing = _needs(item)
+        if missing:
+            left_out[missing] = left_out.get(missing, 0) + 1
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for missing, number in config.stash.get(_LEFT_OUT, {}).items():
+        terminalreporter.write_line(f"Not run: {number} tests need {missing}, which is not here.")
 
 
 def broker_problem(management_url: str = BROKER_MANAGEMENT_URL, broker_url: str = BROKER_URL):

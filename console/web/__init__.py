@@ -15,5 +15,7 @@ from console.web import (  # noqa: E402, F401
     flag_badges,
     listing,
     marketplace,
+    preferences,
+    return_path,
     scans,
 )

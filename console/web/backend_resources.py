@@ -1,12 +1,12 @@
 """A backend resource report: its detail page, importing it, deleting it."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from console.extensions import db
 from console.models import BackendResource, Offering, Plan
-from console.services import NotFound, PermissionDenied
+from console.services import NotFound, PermissionDenied, ValidationFailed
 from console.services.imports import (
     AlreadyImported,
     BackendResourceGone,
@@ -15,25 +15,51 @@ from console.services.imports import (
     import_backend_resource,
     reported_limits,
 )
-from console.services.queries import duplicate_reports, find_backend_resource
+from console.services.queries import duplicate_reports, find_backend_resource, parse_list_params
 from console.services.reports import delete_backend_resource
+from console.services.review import next_in_list, position_of
 from console.web import bp
 from console.web.forms import ConfirmForm, ImportForm
 from console.web.guards import console_access_required, staff_required
 from console.web.imports_plans import NO_PLAN, plan_choices
+from console.web.list_state import DEFAULT_PAGE_SIZE
+from console.web.return_path import back_url, go_to, list_args, list_url, no_store, with_back
 
 GONE = (
     "This backend resource report no longer exists: someone may have imported or deleted it "
     "in the meantime, or the address is wrong."
 )
+GONE_FROM_LIST = "That report is no longer here: it was imported or deleted. Back to your list."
+THEN_NEXT = "next"
 
 
 def load_backend_resource(uuid_text: str) -> BackendResource:
-    """Load a report with its project, customer, offering, provider and flags, or abort 404."""
+    """Load a report with its project, customer, offering, provider and flags, or abort.
+
+    A page of the review loop reached again through the back button, after its report was
+    imported or deleted, leads back to the reviewer's list rather than to an error (404 when
+    no list URL came with it, or for a form post).
+    """
     try:
         return find_backend_resource(db.session, uuid_text, current_user, with_flags=True)
     except NotFound:
+        if request.method == "GET" and back_url():
+            flash(GONE_FROM_LIST, "info")
+            abort(redirect(back_url(), 303))
         abort(404, description=GONE)
+
+
+def next_report_after(backend_resource: BackendResource) -> BackendResource | None:
+    """The report after this one in the reviewer's list (the carried list URL, else the table's
+    default order), or None at the end or when the carried URL does not parse."""
+    try:
+        params = parse_list_params(
+            list_args(list_url()), default_page_size=DEFAULT_PAGE_SIZE, console=True,
+            stale_days=current_app.config["CONSOLE_STALE_DAYS"],
+        )
+    except ValidationFailed:
+        return None
+    return next_in_list(db.session, params, current_user, position_of(backend_resource))
 
 
 def available_plans(offering: Offering) -> list[Plan]:
@@ -55,14 +81,14 @@ def backend_resource_detail(uuid: str):
     existing = find_imported_resource(
         db.session, backend_resource.offering_id, backend_resource.backend_id
     )
-    return render_template(
+    return no_store(make_response(render_template(
         "backend_resources/detail.html",
         backend_resource=backend_resource,
         existing=existing,
         twins=duplicate_reports(db.session, backend_resource),
         limits=reported_limits(backend_resource),
         delete_form=ConfirmForm(),
-    )
+    )))
 
 
 @bp.route("/backend-resources/<uuid>/import", methods=["GET", "POST"])
@@ -80,6 +106,8 @@ def backend_resource_import(uuid: str):
     status = 200
     if form.validate_on_submit():
         name, project_name = backend_resource.name, backend_resource.project.name
+        then_next = request.form.get("then") == THEN_NEXT
+        following = next_report_after(backend_resource) if then_next else None
         try:
             result = import_backend_resource(
                 db.session,
@@ -102,9 +130,7 @@ def backend_resource_import(uuid: str):
             form.plan.errors = [*form.plan.errors, error.message]
         else:
             flash(f"Imported {name} into {project_name}.", "success")
-            return redirect(
-                url_for("web.marketplace_resource_detail", uuid=result.resource.uuid.hex), 303
-            )
+            return go_to(after_import_url(result.resource, then_next, following))
         status = 400
     elif form.is_submitted():
         status = 400
@@ -112,14 +138,25 @@ def backend_resource_import(uuid: str):
         existing = find_imported_resource(
             db.session, backend_resource.offering_id, backend_resource.backend_id
         )
-    return render_template(
+    return no_store(make_response(render_template(
         "backend_resources/import.html",
         backend_resource=backend_resource,
         form=form,
         plans=plans,
         existing=existing,
         limits=reported_limits(backend_resource),
-    ), status
+    ), status))
+
+
+def after_import_url(resource, then_next: bool, following: BackendResource | None) -> str:
+    """Where an import leads: the new resource, or with "Import and next" the next report of
+    the list (the list itself after its last report)."""
+    if not then_next:
+        return with_back("web.marketplace_resource_detail", uuid=resource.uuid.hex)
+    if following is None:
+        flash("That was the last report in your list.", "info")
+        return list_url()
+    return with_back("web.backend_resource_detail", uuid=following.uuid.hex)
 
 
 @bp.route("/backend-resources/<uuid>/delete", methods=["GET", "POST"])
@@ -139,8 +176,8 @@ def backend_resource_delete(uuid: str):
         except PermissionDenied:
             abort(403)
         flash(f"Deleted the report {name}.", "success")
-        return redirect(url_for("web.backend_resource_list"), 303)
-    return render_template(
+        return go_to(list_url())
+    return no_store(make_response(render_template(
         "backend_resources/delete.html", backend_resource=backend_resource, form=form,
         limits=reported_limits(backend_resource),
-    )
+    )))

@@ -23,6 +23,7 @@ from console.web import bp
 from console.web.guards import staff_required
 from console.web.htmx import wants_fragment
 from console.web.imports_plans import plan_choices
+from console.web.return_path import back_url, with_back
 
 LIST_ENDPOINT = "web.backend_resource_list"
 
@@ -56,8 +57,9 @@ def bulk_start():
     except ValidationFailed as error:
         flash(error.message, "error")
         back = url_for(LIST_ENDPOINT) + (f"?{query}" if query else "")
-        return redirect(back, 303)
-    return redirect(url_for("web.bulk_job", uuid=job.uuid.hex), 303)
+        return redirect(back_url() or back, 303)
+    # The list URL (filters, sort and page) rides along to the result's "Back to the list".
+    return redirect(with_back("web.bulk_job", uuid=job.uuid.hex), 303)
 
 
 @bp.get("/bulk/<uuid>/")
@@ -100,7 +102,7 @@ def bulk_job_start(uuid: str):
                        reason=request.form.get("reason", ""))
     except ValidationFailed as error:
         return render_confirmation(job, errors=error.errors, status=400)
-    return redirect(url_for("web.bulk_job", uuid=job.uuid.hex), 303)
+    return redirect(with_back("web.bulk_job", uuid=job.uuid.hex), 303)
 
 
 @bp.post("/bulk/<uuid>/work")
@@ -109,11 +111,11 @@ def bulk_job_work(uuid: str):
     """Process the next chunk of rows; htmx gets the progress fragment, which asks again."""
     job = load_job(uuid)
     if job.state == BULK_DRAFT:
-        return redirect(url_for("web.bulk_job", uuid=job.uuid.hex), 303)
+        return redirect(with_back("web.bulk_job", uuid=job.uuid.hex), 303)
     process_chunk(db.session, job.uuid)
     db.session.refresh(job)
     if not wants_fragment():
-        return redirect(url_for("web.bulk_job", uuid=job.uuid.hex), 303)
+        return redirect(with_back("web.bulk_job", uuid=job.uuid.hex), 303)
     return render_template(
         "bulk/_status.html", job=job, progress=job_progress(db.session, job),
         rows=job_rows(db.session, job) if job.state != BULK_RUNNING else [],

@@ -1,6 +1,6 @@
 """Dismissing a report (onto the offering's ignore list) and restoring it."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from console.extensions import db
@@ -11,6 +11,7 @@ from console.web import bp
 from console.web.backend_resources import GONE, load_backend_resource
 from console.web.forms import ConfirmForm, DismissForm
 from console.web.guards import staff_required
+from console.web.return_path import go_to, list_url, no_store
 
 
 @bp.route("/backend-resources/<uuid>/dismiss", methods=["GET", "POST"])
@@ -35,13 +36,13 @@ def backend_resource_dismiss(uuid: str):
         else:
             flash(f"Dismissed {name}: it leaves the list, and the agent's next report of it "
                   "is born dismissed.", "success")
-            return redirect(url_for("web.backend_resource_list"), 303)
+            return go_to(list_url())
     elif form.is_submitted():
         status = 400
-    return render_template(
+    return no_store(make_response(render_template(
         "backend_resources/dismiss.html", backend_resource=backend_resource, form=form,
         limits=reported_limits(backend_resource),
-    ), status
+    ), status))
 
 
 @bp.post("/backend-resources/<uuid>/restore")

@@ -32,3 +32,9 @@ class DismissForm(FlaskForm):
 
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=500)],
                            render_kw={"rows": 2, "maxlength": 500})
+
+
+class DensityForm(FlaskForm):
+    """Compact or comfortable rows in the backend resource table."""
+
+    density = StringField("Rows", validators=[InputRequired(), Length(max=20)])

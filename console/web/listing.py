@@ -4,18 +4,17 @@ from dataclasses import dataclass
 
 from flask import current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import select
 
 from console.extensions import db
 from console.identifiers import parse_uuid
-from console.models import BackendResource, Customer, Offering, Project
+from console.models import Customer, Offering, Project
 from console.services import ValidationFailed
-from console.services.access import visible_backend_resources_clause
+from console.services.filter_options import FilterChoices, count_filter_options
 from console.services.flags import FLAG_LABELS
 from console.services.queries import (
     InvalidPage,
-    Provider,
+    ListParams,
     page_of_backend_resources,
     parse_list_params,
 )
@@ -27,6 +26,7 @@ from console.web.list_state import (
     ENDPOINT,
     FILTERS,
     PAGE_SIZES,
+    STATE_KEYS,
     ListState,
     page_window,
     sort_direction_words,
@@ -36,15 +36,6 @@ MAX_PAGE_SIZE = max(PAGE_SIZES)
 # Parameters that hold the uuid of a catalogue object, and the model each one names.
 NAMED_OBJECTS = {"customer_uuid": Customer, "project_uuid": Project, "offering_uuid": Offering}
 FIELD_LABELS = {spec.key: spec.label for spec in FILTERS} | {"o": "Sort order"}
-
-
-@dataclass
-class FilterChoices:
-    """The options of the customer, project and offering selects."""
-
-    customers: list
-    projects: list
-    offerings: list
 
 
 @dataclass
@@ -67,9 +58,12 @@ def index():
 def backend_resource_list():
     """Show reported backend resources, filtered, sorted and paged; just the table for htmx."""
     state = ListState.from_args(request.args)
+    if not wants_fragment() and any(
+        value == "" for key in STATE_KEYS for value in request.args.getlist(key)
+    ):
+        # The plain GET form sends every field; say only what is set, as htmx's URLs do.
+        return redirect(state.url(page=state.get("page")), 303)
     context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {}}
-    if not wants_fragment():
-        context["choices"] = load_filter_choices(state)
     try:
         params = parse_list_params(
             request.args,
@@ -80,7 +74,10 @@ def backend_resource_list():
             stale_days=current_app.config["CONSOLE_STALE_DAYS"],
         )
     except ValidationFailed as error:
+        context["choices"] = load_filter_choices(state, None)
         return _render(context, errors=error.errors, status=400)
+    # Fragments carry the options too: their counts follow every filter.
+    context["choices"] = load_filter_choices(state, params)
     context["names"] = load_filter_names(params)
     try:
         page = page_of_backend_resources(db.session, params, current_user, with_metadata=False)
@@ -108,50 +105,11 @@ def _render(context: dict, status: int = 200, **changes):
     )
 
 
-def load_filter_choices(state: ListState) -> FilterChoices:
-    """Load the select options in three statements: what has reports, plus what is chosen."""
-    reported = select(BackendResource.id).where(visible_backend_resources_clause(current_user))
-
-    def offered(key: str, has_reports):
-        """Keep the objects with reports, and the one the URL chooses even if it has none."""
-        chosen = parse_uuid(state.get(key))
-        return or_(has_reports, NAMED_OBJECTS[key].uuid == chosen) if chosen else has_reports
-
-    customers = db.session.scalars(
-        select(Customer)
-        .where(
-            offered(
-                "customer_uuid",
-                reported.join(BackendResource.project)
-                .where(Project.customer_id == Customer.id)
-                .exists(),
-            )
-        )
-        .order_by(Customer.name, Customer.id)
-    ).all()
-    projects = db.session.scalars(
-        select(Project)
-        .join(Project.customer)
-        .options(contains_eager(Project.customer))
-        .where(
-            offered(
-                "project_uuid", reported.where(BackendResource.project_id == Project.id).exists()
-            )
-        )
-        .order_by(Customer.name, Customer.id, Project.name, Project.id)
-    ).all()
-    offerings = db.session.scalars(
-        select(Offering)
-        .join(Offering.customer.of_type(Provider))
-        .options(contains_eager(Offering.customer.of_type(Provider)))
-        .where(
-            offered(
-                "offering_uuid", reported.where(BackendResource.offering_id == Offering.id).exists()
-            )
-        )
-        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
-    ).all()
-    return FilterChoices(customers=customers, projects=projects, offerings=offerings)
+def load_filter_choices(state: ListState, params: ListParams | None) -> FilterChoices:
+    """The customer, project and offering options with their report counts (bad filter values,
+    no `params`: counted over every visible report); the chosen ones stay even without reports."""
+    chosen = {key: parse_uuid(state.get(key)) for key in NAMED_OBJECTS}
+    return count_filter_options(db.session, params or ListParams(), current_user, chosen)
 
 
 def load_filter_names(params) -> dict:

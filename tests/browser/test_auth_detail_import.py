@@ -85,7 +85,7 @@ def test_import_with_a_plan_lands_on_the_new_resource(page, actors, factory, csp
     page.get_by_role("link", name="Import").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import climate-allocation-2025")
     page.get_by_label("Plan", exact=True).select_option(premium.uuid.hex)
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/marketplace-resources/[0-9a-f]{32}/$"))
     expect(page.get_by_role("status").first).to_have_text(

@@ -145,7 +145,7 @@ def test_choosing_an_offering_filters_and_a_reload_keeps_the_state(page, reports
     factory.backend_resource(other, actors.project, name="web-frontend-01")
     log_in(page)
     mark_page(page)
-    page.get_by_label("Offering", exact=True).select_option(label="Nimbus VMs")
+    page.get_by_label("Offering", exact=True).select_option(label="Nimbus VMs (1)")
     expect(page).to_have_url(re.compile(rf"\?offering_uuid={other.uuid.hex}$"))
     expect(page.locator(NAMES)).to_have_text(["web-frontend-01"])
     expect(page.locator("#list-status")).to_have_text(
@@ -169,4 +169,23 @@ def test_screenshot_table(page, app, screenshot_path):
     expect(page.locator(NAMES)).to_have_count(25)
     screenshot = screenshot_path("table.png")
     page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 20_000
+
+
+def test_screenshot_compact_table(page, app, screenshot_path):
+    """Save docs/screenshots/table-compact.png: compact rows at 1366x900, an offering chosen."""
+    from console.demo import DEMO_PASSWORD, load_demo_data
+    from console.extensions import db
+    from console.models import User
+
+    with app.app_context():
+        load_demo_data(db.session, backend_resources=240, seed=7)
+        db.session.execute(db.update(User).values(list_density="compact"))
+        db.session.commit()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, "staff", DEMO_PASSWORD)
+    page.goto("/backend-resources/?o=-modified")
+    expect(page.locator(NAMES)).to_have_count(25)
+    screenshot = screenshot_path("table-compact.png")
+    page.screenshot(path=str(screenshot))
     assert screenshot.stat().st_size > 20_000

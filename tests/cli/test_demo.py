@@ -123,6 +123,7 @@ def test_if_empty_loads_an_empty_database_and_then_does_nothing(runner, ctx):
     assert result.exit_code == 0
     assert f"already has {customers} customers: demo data not loaded" in result.stdout
     assert " token: " not in result.stdout
+    assert "make a new one with: .venv/bin/flask --app wsgi tokens create staff" in result.stdout
     assert (count(BackendResource), count(Customer), count(ApiToken)) == (10, customers, 3)
 
 

@@ -18,7 +18,7 @@ from tests.web.session_helpers import csrf_token, log_in
 def report_url(client, name: str, **query) -> str:
     """The detail URL of the report with this name, found through the table."""
     page = client.get(LIST_URL, query_string={"name_exact": name, **query}).text
-    return re.search(r'href="(/backend-resources/[0-9a-f]{32}/)">', page).group(1)
+    return re.search(r'href="(/backend-resources/[0-9a-f]{32}/)(?:\?back=[^"]*)?">', page).group(1)
 
 
 def dismiss(client, url: str, reason: str = ""):

@@ -174,9 +174,58 @@ def test_select_options_list_what_has_reports(client, world, factory):
     assert "Offering without reports" not in page
     # Projects are grouped by customer, offerings by provider.
     assert re.search(
-        r'<optgroup label="Faculty of Medicine">\s*<option value="\w+">Genomics</option>', page
+        r'<optgroup label="Faculty of Medicine">\s*<option value="\w+">Genomics \(2\)</option>',
+        page,
     )
-    assert f'<option value="{world["vms"].uuid.hex}">Nimbus VMs</option>' in page
+    assert f'<option value="{world["vms"].uuid.hex}">Nimbus VMs (2)</option>' in page
+
+
+def option_labels(page: str, key: str) -> list[str]:
+    """The labels of one select's options (after its "All …" prompt), in order."""
+    select = re.search(rf'<select id="filter-{key}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="\w+"[^>]*>([^<]*)</option>', select)
+
+
+def test_each_option_counts_its_reports_under_the_other_filters(client, world):
+    page = client.get(LIST_URL, query_string={"q": "gpu"}).text
+    # gpu: r1 (Sea ice, HPC), r2 (Genomics, VMs), r3 (Genomics, HPC).
+    assert option_labels(page, "customer_uuid") == [
+        "Faculty of Medicine (2)", "Institute of Climate Science (1)"
+    ]
+    assert option_labels(page, "project_uuid") == ["Genomics (2)", "Sea ice (1)"]
+    assert sorted(option_labels(page, "offering_uuid")) == ["HPC SLURM (2)", "Nimbus VMs (1)"]
+
+    # An offering chosen: the other selects count within it; its own select ignores it.
+    page = client.get(
+        LIST_URL, query_string={"q": "gpu", "offering_uuid": world["vms"].uuid.hex}
+    ).text
+    assert option_labels(page, "customer_uuid") == ["Faculty of Medicine (1)"]
+    assert option_labels(page, "project_uuid") == ["Genomics (1)"]
+    assert sorted(option_labels(page, "offering_uuid")) == ["HPC SLURM (2)", "Nimbus VMs (1)"]
+
+
+def test_choosing_a_customer_narrows_the_projects(client, world):
+    page = client.get(LIST_URL, query_string={"customer_uuid": world["climate"].uuid.hex}).text
+    assert option_labels(page, "project_uuid") == ["Sea ice (2)"]
+    assert option_labels(page, "customer_uuid") == [
+        "Faculty of Medicine (2)", "Institute of Climate Science (2)"
+    ]
+
+
+def test_a_chosen_option_without_reports_stays_with_zero(client, world):
+    page = client.get(LIST_URL, query_string={
+        "customer_uuid": world["climate"].uuid.hex, "project_uuid": world["genomics"].uuid.hex,
+    }).text
+    assert option_labels(page, "project_uuid") == ["Genomics (0)", "Sea ice (2)"]
+    assert re.search(r'<option value="\w+" selected>Genomics \(0\)</option>', page)
+
+
+def test_the_fragment_sends_the_options_out_of_band(client, world):
+    response = client.get(
+        LIST_URL, query_string={"customer_uuid": world["medicine"].uuid.hex}, headers=HX
+    )
+    assert re.search(r'<select id="filter-project_uuid"[^>]* hx-swap-oob="true">', response.text)
+    assert option_labels(response.text, "project_uuid") == ["Genomics (2)"]
 
 
 @pytest.fixture

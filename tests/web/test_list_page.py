@@ -110,10 +110,13 @@ def test_cells_show_project_offering_times_and_metadata(staff, factory, actors):
         modified=created,
     )
     page = staff.get(LIST_URL).text
-    assert f'<a href="/backend-resources/{resource.uuid.hex}/">climate-2025</a>' in page
+    assert (f'<a href="/backend-resources/{resource.uuid.hex}/?back=/backend-resources/">'
+            'climate-2025</a>') in page
     assert "<code>hpc_<wbr>climate_<wbr>2025</code>" in page
-    assert f"Climate modelling<small class=\"owner\">{actors.project.customer.name}</small>" in page
-    assert f"HPC SLURM<small class=\"owner\">{actors.offering.customer.name}</small>" in page
+    assert (f'<span class="cell-main">Climate modelling</span>'
+            f'<small class="owner">{actors.project.customer.name}</small>') in page
+    assert (f'<span class="cell-main">HPC SLURM</span>'
+            f'<small class="owner">{actors.offering.customer.name}</small>') in page
     exact = created.strftime("%Y-%m-%d %H:%M:%S UTC")
     assert re.search(rf'<time datetime="[^"]+" title="{exact}">3 h ago</time>', page)
     assert '<td class="cell-metadata">cpu 50,000 · gpu 800</td>' in page
@@ -179,6 +182,8 @@ def test_statement_count_does_not_grow_with_the_page_size(staff, factory, actors
             counts[(size, bool(headers))] = len(statements)
     assert counts[(10, False)] == counts[(100, False)]
     assert counts[(10, True)] == counts[(100, True)]
-    # The user, 3 select option lists, the count and the rows; the fragment skips the options.
-    assert counts[(10, False)] == 6
-    assert counts[(10, True)] == 3
+    # The user; the reports counted per project and offering, then the projects, offerings and
+    # customers of the selects; the count and the rows. The fragment sends the selects too,
+    # out of band, as their counts follow the filters.
+    assert counts[(10, False)] == 7
+    assert counts[(10, True)] == 7

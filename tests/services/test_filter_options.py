@@ -1,0 +1,41 @@
+"""The select options' counts: each select counts under every filter but its own."""
+
+from console.extensions import db
+from console.services.filter_options import count_filter_options
+from console.services.queries import ListParams
+
+NONE_CHOSEN = {"customer_uuid": None, "project_uuid": None, "offering_uuid": None}
+
+
+def labels(choices, key, objects):
+    return {obj.name: choices.counts[key][obj.uuid.hex] for obj in objects}
+
+
+def test_each_select_ignores_only_its_own_filter(factory, actors):
+    north, south = factory.customer(name="North"), factory.customer(name="South")
+    ice, sun = factory.project(north, name="Ice"), factory.project(south, name="Sun")
+    vms = factory.offering(name="VMs")
+    for project, offering, name in [(ice, actors.offering, "a-1"), (ice, vms, "a-2"),
+                                    (sun, vms, "b-1"), (sun, vms, "a-3")]:
+        factory.backend_resource(offering, project, name=name)
+
+    params = ListParams(name="a", customer_uuid=north.uuid, offering_uuid=vms.uuid)
+    choices = count_filter_options(db.session, params, actors.staff, NONE_CHOSEN)
+    # Customers: name "a" in VMs, any customer: Ice a-2 (North), Sun a-3 (South).
+    assert labels(choices, "customer_uuid", choices.customers) == {"North": 1, "South": 1}
+    # Projects: name "a" in VMs of North: only Ice (a-2).
+    assert labels(choices, "project_uuid", choices.projects) == {"Ice": 1}
+    # Offerings: name "a" of North, any offering: HPC SLURM (a-1), VMs (a-2).
+    assert labels(choices, "offering_uuid", choices.offerings) == {"HPC SLURM": 1, "VMs": 1}
+
+
+def test_a_chosen_option_without_reports_is_kept_at_zero(factory, actors):
+    empty = factory.project(name="Empty")
+    factory.backend_resource(actors.offering, actors.project, name="x")
+    chosen = dict(NONE_CHOSEN, project_uuid=empty.uuid)
+    choices = count_filter_options(
+        db.session, ListParams(project_uuid=empty.uuid), actors.staff, chosen
+    )
+    assert labels(choices, "project_uuid", choices.projects) == {
+        "Climate modelling": 1, "Empty": 0
+    }
