@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+# Read when the suite starts: the autouse `no_console_environment` fixture hides CONSOLE_*
+# variables from the tests themselves.
+UPDATE_SCREENSHOTS = bool(os.environ.get("CONSOLE_UPDATE_SCREENSHOTS"))
+
 
 @pytest.fixture(params=["sqlite"])
 def database_url(request, tmp_path):
@@ -31,7 +35,7 @@ def screenshot_path(tmp_path):
     """
 
     def path_for(name: str) -> Path:
-        if os.environ.get("CONSOLE_UPDATE_SCREENSHOTS"):
+        if UPDATE_SCREENSHOTS:
             folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
         else:
             folder = tmp_path

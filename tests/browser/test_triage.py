@@ -74,7 +74,7 @@ def test_flags_show_filter_and_clear_when_a_twin_is_imported_screenshot(
     page.get_by_role("link", name="climate-ensemble", exact=True).click()
     page.get_by_role("link", name="Import").click()
     expect(page.locator(".detail-flags")).to_contain_text("duplicate: 1 other report")
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_text("Imported climate-ensemble")).to_be_visible()
     page.goto("/backend-resources/?flag=duplicate")
     expect(page.locator("#results")).to_contain_text("No backend resources match these filters.")
