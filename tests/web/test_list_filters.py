@@ -298,3 +298,21 @@ def test_sort_links_say_which_way_they_sort(client, sortable):
     assert by_name["Name, sort Z to A"] == "/backend-resources/?o=-name"
     # Back to the default order drops `o` from the URL.
     assert by_name["Reported, sort newest first"] == "/backend-resources/"
+
+
+def test_option_counts_follow_the_triage_view_and_filters(client, world, actors):
+    from console.extensions import db
+    from console.services.dismissals import dismiss_backend_resource
+
+    dismiss_backend_resource(db.session, report_uuid=world["r2"].uuid, user=actors.staff)
+    # To review: the dismissed report (Genomics, Nimbus VMs) is not counted.
+    page = client.get(LIST_URL).text
+    assert option_labels(page, "project_uuid") == ["Genomics (1)", "Sea ice (2)"]
+    assert sorted(option_labels(page, "offering_uuid")) == ["HPC SLURM (2)", "Nimbus VMs (1)"]
+    # The Dismissed view counts only what it lists.
+    page = client.get(LIST_URL, query_string={"dismissed": "only"}).text
+    assert option_labels(page, "project_uuid") == ["Genomics (1)"]
+    assert option_labels(page, "offering_uuid") == ["Nimbus VMs (1)"]
+    # A flag filter narrows the counts like any other filter: no report has a twin here.
+    page = client.get(LIST_URL, query_string={"flag": "duplicate"}).text
+    assert option_labels(page, "project_uuid") == []
