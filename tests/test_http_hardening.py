@@ -81,12 +81,18 @@ def test_behind_a_proxy_urls_and_client_addresses_come_from_its_headers(app, pro
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def unreachable_app(request, tmp_path):
-    """An app whose database cannot be reached: a missing folder, or a closed port."""
+    """An app whose database cannot be reached: a folder gone after start-up, or a closed port.
+
+    (A folder missing at start-up is refused by create_app with a clear message instead.)
+    """
+    folder = tmp_path / "gone"
+    folder.mkdir()
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}"
+        url = f"sqlite:///{folder / 'db.sqlite3'}"
     else:
         url = "postgresql+psycopg://console@127.0.0.1:1/console"
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    folder.rmdir()
     yield app
     with app.app_context():
         db.engine.dispose()
