@@ -130,6 +130,7 @@ def wait_for_management(settings: BrokerSettings) -> None:
     raise AssertionError("the management API did not come back")
 
 
+@pytest.mark.broker_restart
 def test_while_the_broker_is_down_requests_are_kept_and_can_be_sent_again(
     broker_app, api, actors
 ):
