@@ -13,6 +13,7 @@ numeric comparison), SQLite through JSON1 (`json_type` and `json_extract`).
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -24,11 +25,14 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Numeric
 
 from console.models import BackendResource
+from console.services.parameters import NULL_CHARACTERS
 
 KEY = r"[A-Za-z0-9_\-]+"
 CONDITION = re.compile(rf"^\s*({KEY}(?:\.{KEY}){{0,2}})\s*(>=|<=|!=|=|>|<)\s*(.*?)\s*$")
 COMPARISONS = (">", ">=", "<", "<=")
 MAX_CONDITIONS = 10
+# SQLite binds integers as 64-bit; larger ones are compared as floats.
+LARGEST_INTEGER = 2**63
 SYNTAX_HELP = "Write conditions as key=value or limits.cpu>10000, separated by ;."
 
 
@@ -53,18 +57,33 @@ class MetadataCondition:
 
 
 def parse_number(text: str) -> int | float | None:
-    """A JSON-ish number: 10000, -2, 1.5, 1e6; anything else is None."""
+    """A finite JSON number that both databases can bind: 10000, -2, 1.5, 1e6; else None.
+
+    Integers past SQLite's 64-bit range become floats, and what no float holds (`1e400`,
+    `Infinity`, `NaN`) is no number at all: either would be a 500 from the database.
+    """
     try:
         number = json.loads(text)
     except ValueError:
         return None
     if isinstance(number, bool) or not isinstance(number, int | float):
         return None
-    return int(number) if isinstance(number, float) and number.is_integer() else number
+    if isinstance(number, int) and abs(number) >= LARGEST_INTEGER:
+        try:
+            number = float(number)
+        except OverflowError:
+            return None
+    if not math.isfinite(number):
+        return None
+    if isinstance(number, float) and number.is_integer() and abs(number) < LARGEST_INTEGER:
+        return int(number)
+    return number
 
 
 def parse_metadata_filter(text: str) -> tuple[MetadataCondition, ...]:
     """Parse the `metadata` parameter; raise ValueError with a message for the user."""
+    if "\x00" in text:  # PostgreSQL cannot compare text with NUL in it
+        raise ValueError(NULL_CHARACTERS)
     conditions = []
     parts = [part for part in text.split(";") if part.strip()]
     if len(parts) > MAX_CONDITIONS:

@@ -34,6 +34,11 @@ CASES = [
     ("partition=gpu; limits.cpu>1000", {"gpu-big"}),
     ("limits.gpu>0", {"gpu-big"}),
     ("missing=anything", set()),
+    # Numbers at the edges: past 64 bits they compare as floats; past floats they are text.
+    ("limits.cpu<1e308", {"gpu-big", "gpu-small", "cpu-big", "cpu-edge"}),
+    ("limits.cpu<" + "9" * 30, {"gpu-big", "gpu-small", "cpu-big", "cpu-edge"}),
+    ("partition=1e400", set()),
+    ("partition!=NaN", set(REPORTS)),
 ]
 
 
@@ -64,6 +69,11 @@ def test_table_and_api_agree_with_the_expected_rows(client, reports, condition, 
     ("a.b.c.d=1", "Cannot read"),
     ("partition=", "needs a value"),
     ("k=1;" * 11, "At most 10 conditions"),
+    ("limits.cpu>1e400", "needs a number"),
+    ("limits.cpu<-Infinity", "needs a number"),
+    ("limits.cpu>=NaN", "needs a number"),
+    ("limits.cpu<" + "9" * 400, "needs a number"),
+    ("partition=gpu\x00", "Null characters are not allowed."),
 ])
 def test_bad_conditions_are_a_400_naming_the_problem(client, reports, condition, message):
     api = client.get("/api/backend-resources/", query_string={"metadata": condition},
