@@ -16,6 +16,7 @@ from console.api.routing import refuse_other_methods
 from console.models import OFFERING_STATES, SCAN_STATES
 from console.services.agents import OBSERVABLE_OBJECT_TYPES, SERVICE_STATES
 from console.services.marketplace_filters import ORDER_STATES, ORDER_TYPES, RESOURCE_STATES
+from console.services.metadata_filters import METADATA_PATTERN
 from console.services.queries import ORDERING_CHOICES
 from console.services.scans import ORDERING_CHOICES as SCAN_ORDERING_CHOICES
 
@@ -592,6 +593,13 @@ def backend_resource_paths(max_sort_keys: int) -> dict:
         query("offering_uuid", UUID_FILTER, "Of this offering."),
         query("project_uuid", UUID_FILTER, "Of this project."),
         *date_filters("created", "created_before", "modified", "modified_before"),
+        query("metadata", {**STRING, "pattern": METADATA_PATTERN},
+              "Conditions on `backend_metadata`, separated by `;` (at most 10): "
+              "`partition=gpu`, `partition!=gpu`, `limits.cpu>10000` (also `>=`, `<`, `<=` "
+              "on numbers); a path has one to three dot-separated keys; blank: no filter. A "
+              "console extension; "
+              "the console's `flag` and `dismissed` are not read here (dismissed reports are "
+              "listed). Unreadable conditions: 400 `{\"metadata\": [\"...\"]}`."),
         query("o", ordering_schema(max_sort_keys),
               f"At most {max_sort_keys} comma-separated sort keys, each optionally prefixed "
               "with `-`: " + ", ".join(ORDERING_CHOICES[::2]) + "; default `-created`."),
