@@ -43,7 +43,7 @@ POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")  # per worker: te
 BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
 BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
 PASSWORD = "correct horse battery staple"
-BROKER_WAIT_SECONDS = 90
+BROKER_WAIT_SECONDS = 300  # a restart on a busy machine has taken over 3 minutes
 
 
 def pytest_configure(config):
