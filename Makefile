@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint agent-venv migrate demo bench load screenshots clean
+.PHONY: run test lint agent-venv migrate demo bench load screenshots mutants clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,27 @@ lint: $(VENV)/.installed
 agent-venv: $(VENV)/.installed
 	$(BIN)/python -m tests.agent.agent_venv $(AGENT_VENV)
 
+# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database), then
+# the tests that stop and restart the shared RabbitMQ run alone.
+TEST_WORKERS ?= 4
 test: lint agent-venv
-	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) \
+	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not broker_restart"
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -m broker_restart
+
+# Mutation testing of the permission, import, query and login code ([tool.mutmut] in
+# pyproject.toml), not part of `make test`: on SQLite only, stopped after MUTANTS_MINUTES.
+# `.venv/bin/mutmut results` lists the survivors, `.venv/bin/mutmut show NAME` shows one.
+MUTANTS_MINUTES ?= 30
+mutants: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,mutants]'
+	rm -rf mutants
+	env -u CONSOLE_TEST_DATABASE_URL -u CONSOLE_TEST_BROKER_URL \
+	  -u CONSOLE_TEST_BROKER_MANAGEMENT_URL -u CI \
+	  timeout $$(( $(MUTANTS_MINUTES) * 60 )) $(BIN)/mutmut run --max-children 2; \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 124 ] || exit $$status
+	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json && echo
+	$(BIN)/mutmut results
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py
@@ -47,6 +66,6 @@ screenshots: $(VENV)/.installed
 	CONSOLE_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot
 
 clean:
-	rm -rf $(VENV) $(AGENT_VENV) *.egg-info .pytest_cache .ruff_cache
-	@echo "Removed $(VENV), $(AGENT_VENV), *.egg-info, .pytest_cache and .ruff_cache."
+	rm -rf $(VENV) $(AGENT_VENV) *.egg-info .pytest_cache .ruff_cache mutants
+	@echo "Removed $(VENV), $(AGENT_VENV), mutants/, *.egg-info, .pytest_cache and .ruff_cache."
 	@echo "Kept instance/ (the SQLite database and the secret key): delete it by hand to start afresh."

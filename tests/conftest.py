@@ -11,6 +11,7 @@ import itertools
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,14 @@ from console.models import (
     RoleGrant,
     User,
 )
+from tests import databases
+from tests.schema_validation import ResponseChecker, record_schema_problems
 
-POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
+POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")  # per worker: tests/databases.py
 BROKER_URL = os.environ.get("CONSOLE_TEST_BROKER_URL", "")
 BROKER_MANAGEMENT_URL = os.environ.get("CONSOLE_TEST_BROKER_MANAGEMENT_URL", "")
 PASSWORD = "correct horse battery staple"
+BROKER_WAIT_SECONDS = 300  # a restart on a busy machine has taken over 3 minutes
 
 
 def pytest_configure(config):
@@ -70,7 +74,14 @@ def _needs(item) -> str | None:
 def pytest_collection_modifyitems(config, items):
     """Leave out, and count, the tests this machine cannot run; `pytest_terminal_summary` says so
     in one line each instead of one SKIPPED line per test. Under CI nothing is left out: a
-    missing PostgreSQL or Chromium fails the run instead."""
+    missing PostgreSQL or Chromium fails the run instead. Under xdist, the tests that restart the
+    shared broker are skipped: they would break the other workers' broker tests (`make test`
+    runs them alone, after the parallel run)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= 2:
+        alone = pytest.mark.skip(reason="restarts the shared RabbitMQ: run alone (-m broker_restart)")
+        for item in items:
+            if item.get_closest_marker("broker_restart"):
+                item.add_marker(alone)
     if os.environ.get("CI"):
         return
     kept, dropped, left_out = [], [], config.stash[_LEFT_OUT]
@@ -122,7 +133,10 @@ def broker_settings():
     """
     if not (BROKER_URL and BROKER_MANAGEMENT_URL):
         pytest.skip(broker_problem())
-    problem = broker_problem()
+    # The broker is shared: something may be restarting it right now; give it a minute and a half.
+    deadline = time.monotonic() + BROKER_WAIT_SECONDS
+    while (problem := broker_problem()) and time.monotonic() < deadline:
+        time.sleep(2)
     if problem:
         pytest.fail(problem)
     return {
@@ -159,12 +173,12 @@ def _reset_postgres(app) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A real database URL: a fresh SQLite file, or the test PostgreSQL database."""
+    """A real database URL: a fresh SQLite file, or this worker's test PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
     if not POSTGRES_URL:
         pytest.skip("CONSOLE_TEST_DATABASE_URL is not set")
-    return POSTGRES_URL
+    return databases.postgres_url()
 
 
 def _skip_sqlite_fsync(dbapi_connection, _record):
@@ -179,9 +193,20 @@ def app_settings():
     return {}
 
 
+@pytest.fixture(scope="session")
+def schema_checker():
+    """Checks API responses against the OpenAPI document (built once per run)."""
+    return ResponseChecker()
+
+
 @pytest.fixture
-def app(database_url, app_settings, tmp_path):
-    """An app on a fresh, empty database."""
+def app(database_url, app_settings, tmp_path, schema_checker, request):
+    """An app on a fresh, empty database.
+
+    Every response of an API operation is checked against the OpenAPI schema: a test whose
+    requests got an answer the schema does not describe fails at teardown (a test that means to
+    provoke one is marked `schema_unchecked`).
+    """
     app = create_app(
         {
             "TESTING": True,
@@ -198,10 +223,14 @@ def app(database_url, app_settings, tmp_path):
     else:
         with app.app_context():
             db.create_all()
+    schema_problems = record_schema_problems(app, schema_checker)
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if schema_problems and not request.node.get_closest_marker("schema_unchecked"):
+        shown = "\n".join(dict.fromkeys(schema_problems))
+        pytest.fail(f"API responses the OpenAPI schema does not describe:\n{shown}")
 
 
 @pytest.fixture

@@ -6,25 +6,21 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from console import create_app
 from console.extensions import db
+from tests import databases
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
 
 
 def fresh_postgres_database() -> str:
-    """Return the URL of an empty PostgreSQL database beside the test database."""
-    url = make_url(POSTGRES_URL)
-    name = f"{url.database}_migrations"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    """Return the URL of an empty PostgreSQL database beside this worker's test database."""
+    url = databases.postgres_url()
+    name = f"{make_url(url).database}_migrations"
+    return databases.create_database(url, name, replace=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

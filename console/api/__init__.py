@@ -12,6 +12,7 @@ from console.api import (  # noqa: E402, F401
     errors,
     providers,
     scans,
+    schema,
     users,
     version,
 )

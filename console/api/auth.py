@@ -16,6 +16,8 @@ KEY_WITH_SPACES = "Invalid token. Token string should not contain spaces."
 KEY_NOT_TEXT = "Invalid token header. Token string should not contain invalid characters."
 USER_INACTIVE = "User inactive or deleted."
 TOKEN_EXPIRED = "Token has expired."
+# The OpenAPI document is public, as upstream's is: it describes the API and holds no data.
+PUBLIC_ENDPOINTS = {"api.schema_document", "api.not_allowed_schema"}
 
 
 class AuthenticationFailed(Exception):
@@ -67,6 +69,8 @@ def refuse_token(reason: str):
 @bp.before_request
 def authenticate() -> None:
     """Require a valid token on every API request and remember its user in `g.api_user`."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
     parts = authorization_value().split()
     if not parts or parts[0].lower() != KEYWORD:
         raise AuthenticationFailed(NOT_PROVIDED)

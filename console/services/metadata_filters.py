@@ -13,6 +13,7 @@ numeric comparison), SQLite through JSON1 (`json_type` and `json_extract`).
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -24,12 +25,33 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Numeric
 
 from console.models import BackendResource
+from console.services.parameters import NULL_CHARACTERS
 
 KEY = r"[A-Za-z0-9_\-]+"
 CONDITION = re.compile(rf"^\s*({KEY}(?:\.{KEY}){{0,2}})\s*(>=|<=|!=|=|>|<)\s*(.*?)\s*$")
 COMPARISONS = (">", ">=", "<", "<=")
 MAX_CONDITIONS = 10
+# SQLite binds integers as 64-bit; larger ones are compared as floats.
+LARGEST_INTEGER = 2**63
 SYNTAX_HELP = "Write conditions as key=value or limits.cpu>10000, separated by ;."
+PLAIN_HELP = ("A number has at most 18 digits before the point, 17 after it and a two-digit "
+              "exponent; a value has no control characters.")
+
+# The whole `metadata` value as one regular expression, in the common ground of Python's and
+# ECMAScript's syntax: the OpenAPI schema publishes it, and the parser refuses whatever it does
+# not match, so that a client (or schemathesis) knows exactly which values are accepted. Only
+# spaces and tabs separate; numbers are finite for both databases.
+_SPACE = r"[ \t]*"
+_PATH = r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,2}"
+_NUMBER = r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,17})?([eE][-+]?[0-9]{1,2})?"
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+# Python's str.strip() and \s also remove these; a value needs one character that is not one.
+_UNICODE_SPACE = r"\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_VALUE = f"[^;{_CONTROL}]*[^;{_CONTROL} {_UNICODE_SPACE}][^;{_CONTROL}]*"
+_CONDITION = f"{_PATH}{_SPACE}((>=|<=|>|<){_SPACE}{_NUMBER}{_SPACE}|(!=|=){_SPACE}{_VALUE})"
+METADATA_PATTERN = (
+    rf"^[ \t;]*({_CONDITION}({_SPACE};[ \t;]*{_CONDITION}){{0,{MAX_CONDITIONS - 1}}})?[ \t;]*$"
+)
 
 
 @dataclass(frozen=True)
@@ -53,18 +75,33 @@ class MetadataCondition:
 
 
 def parse_number(text: str) -> int | float | None:
-    """A JSON-ish number: 10000, -2, 1.5, 1e6; anything else is None."""
+    """A finite JSON number that both databases can bind: 10000, -2, 1.5, 1e6; else None.
+
+    Integers past SQLite's 64-bit range become floats, and what no float holds (`1e400`,
+    `Infinity`, `NaN`) is no number at all: either would be a 500 from the database.
+    """
     try:
         number = json.loads(text)
     except ValueError:
         return None
     if isinstance(number, bool) or not isinstance(number, int | float):
         return None
-    return int(number) if isinstance(number, float) and number.is_integer() else number
+    if isinstance(number, int) and abs(number) >= LARGEST_INTEGER:
+        try:
+            number = float(number)
+        except OverflowError:
+            return None
+    if not math.isfinite(number):
+        return None
+    if isinstance(number, float) and number.is_integer() and abs(number) < LARGEST_INTEGER:
+        return int(number)
+    return number
 
 
 def parse_metadata_filter(text: str) -> tuple[MetadataCondition, ...]:
     """Parse the `metadata` parameter; raise ValueError with a message for the user."""
+    if "\x00" in text:  # PostgreSQL cannot compare text with NUL in it
+        raise ValueError(NULL_CHARACTERS)
     conditions = []
     parts = [part for part in text.split(";") if part.strip()]
     if len(parts) > MAX_CONDITIONS:
@@ -80,6 +117,9 @@ def parse_metadata_filter(text: str) -> tuple[MetadataCondition, ...]:
         if not value and operator in ("=", "!="):
             raise ValueError(f"“{path}{operator}” needs a value.")
         conditions.append(MetadataCondition(tuple(path.split(".")), operator, value, number))
+    # re.search, as JSON Schema validators in Python read a pattern (`$` allows a final "\n").
+    if not re.search(METADATA_PATTERN, text):
+        raise ValueError(f"Cannot read “{text.strip()}”. {SYNTAX_HELP} {PLAIN_HELP}")
     return tuple(conditions)
 
 

@@ -33,10 +33,13 @@ def read_text(args, keys, errors: dict) -> dict:
 
 
 def read_uuids(args, keys, errors: dict) -> dict:
-    """Return the UUID parameters among `keys` that are set; note malformed ones in `errors`."""
+    """Return the UUID parameters among `keys` that are set; note malformed ones in `errors`.
+
+    As django-filter's UUIDFilter reads them: trimmed, and blank after trimming means no filter.
+    """
     values = {}
     for key in keys:
-        value = last_value(args, key)
+        value = (last_value(args, key) or "").strip()
         if not value:
             continue
         parsed = parse_uuid(value)

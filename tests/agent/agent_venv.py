@@ -5,6 +5,7 @@ plugin's files are unchanged; a fingerprint of them is kept in the environment. 
 runs this module; the `agent_venv` session fixture calls `ensure()` too, so a plain `pytest` works.
 """
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -59,10 +60,24 @@ def is_current(venv: Path) -> bool:
 
 
 def ensure(venv: Path | None = None, *, quiet: bool = True) -> Path:
-    """Build the environment unless it is current; return its path."""
+    """Build the environment unless it is current; return its path.
+
+    pytest-xdist workers may call this at once: a lock file beside the environment lets one
+    build while the others wait, then find it current.
+    """
     venv = venv or default_location()
     if is_current(venv):
         return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_current(venv):
+            _build(venv, quiet=quiet)
+    return venv
+
+
+def _build(venv: Path, *, quiet: bool) -> None:
+    """Create the environment from scratch and stamp it with the fingerprint."""
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(executable(venv)), "-m", "pip", "--no-input", "--disable-pip-version-check"]
@@ -73,7 +88,6 @@ def ensure(venv: Path | None = None, *, quiet: bool = True) -> Path:
     # an editable install: the agent should see a plugin installed the way a site installs one.
     subprocess.run([*pip, "install", "--no-deps", str(PLUGIN)], check=True)
     (venv / FINGERPRINT_FILE).write_text(fingerprint() + "\n")
-    return venv
 
 
 if __name__ == "__main__":

@@ -114,6 +114,17 @@ def test_customer_owner_of_the_provider_is_an_agent_too(api, actors, factory, re
     assert created.status_code == 201
 
 
+def test_the_owner_of_another_customer_is_not_an_agent_of_the_offering(
+    api, actors, factory, report
+):
+    stranger = factory.user("stranger")
+    factory.grant(stranger, customer=factory.customer(name="Another provider"))
+    actors.tokens["stranger"] = factory.token(stranger)
+    assert api.get("/api/backend-resources/", "stranger").get_json() == []
+    assert api.post("/api/backend-resources/", "stranger", json=payload(actors)).status_code == 403
+    assert api.delete(f"/api/backend-resources/{report.uuid}/", "stranger").status_code == 404
+
+
 def test_inactive_role_grants_nothing(api, actors, factory, report):
     grant = actors.agent.role_grants[0]
     grant.is_active = False

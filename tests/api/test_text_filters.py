@@ -90,3 +90,19 @@ def test_null_characters_are_still_refused_after_trimming(api):
         assert response.status_code == 400, path
         key = path.split("?")[1].split("=")[0]
         assert response.get_json() == {key: ["Null characters are not allowed."]}
+
+
+def test_a_uuid_filter_of_only_spaces_is_no_filter_and_a_padded_one_is_trimmed(api, actors,
+                                                                               factory):
+    """django-filter's UUIDFilter trims too: blank after trimming means no filter, not a 400."""
+    factory.backend_resource(actors.offering, actors.project, name="mine")
+    factory.backend_resource(name="elsewhere")
+    for path, key in (("/api/backend-resources/", "offering_uuid"),
+                      ("/api/marketplace-site-agent-identities/", "offering_uuid"),
+                      ("/api/marketplace-provider-offerings/", "customer_uuid")):
+        assert api.get(f"{path}?{key}=%20%0D%09").status_code == 200, path
+    assert names(api.get("/api/backend-resources/?project_uuid=%20%09")) == ["elsewhere", "mine"]
+    padded = f"%20{actors.project.uuid}%0A"
+    assert names(api.get(f"/api/backend-resources/?project_uuid={padded}")) == ["mine"]
+    assert api.get("/api/backend-resources/?project_uuid=%20nope%20").get_json() == {
+        "project_uuid": ["Enter a valid UUID."]}

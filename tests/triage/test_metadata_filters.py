@@ -1,7 +1,10 @@
 """Filters on what the agent sent: the same answers on SQLite (JSON1) and PostgreSQL (jsonb)."""
 
+import re
+
 import pytest
 
+from console.services.metadata_filters import parse_metadata_filter
 from tests.web.listing_helpers import LIST_URL, row_names
 from tests.web.session_helpers import log_in
 
@@ -34,6 +37,11 @@ CASES = [
     ("partition=gpu; limits.cpu>1000", {"gpu-big"}),
     ("limits.gpu>0", {"gpu-big"}),
     ("missing=anything", set()),
+    # Numbers at the edges: past 64 bits they compare as floats; past floats they are text.
+    ("limits.cpu<1e99", {"gpu-big", "gpu-small", "cpu-big", "cpu-edge"}),
+    ("limits.cpu<" + "9" * 18, {"gpu-big", "gpu-small", "cpu-big", "cpu-edge"}),
+    ("partition=1e400", set()),
+    ("partition!=NaN", set(REPORTS)),
 ]
 
 
@@ -64,6 +72,13 @@ def test_table_and_api_agree_with_the_expected_rows(client, reports, condition, 
     ("a.b.c.d=1", "Cannot read"),
     ("partition=", "needs a value"),
     ("k=1;" * 11, "At most 10 conditions"),
+    ("limits.cpu>1e400", "needs a number"),
+    ("limits.cpu<-Infinity", "needs a number"),
+    ("limits.cpu>=NaN", "needs a number"),
+    ("limits.cpu<" + "9" * 400, "needs a number"),
+    ("partition=gpu\x00", "Null characters are not allowed."),
+    ("limits.cpu>1e300", "a two-digit exponent"),
+    ("partition=gpu\x01", "no control characters"),
 ])
 def test_bad_conditions_are_a_400_naming_the_problem(client, reports, condition, message):
     api = client.get("/api/backend-resources/", query_string={"metadata": condition},
@@ -81,3 +96,25 @@ def test_the_filter_reads_in_the_summary_and_clears_alone(client, reports):
     page = client.get(LIST_URL, query_string={"metadata": "partition=gpu;limits.cpu>1000"}).text
     assert "where metadata <strong>partition = gpu and limits.cpu &gt; 1000</strong>" in page
     assert 'aria-label="Remove filter: metadata partition = gpu and limits.cpu &gt; 1000"' in page
+
+
+SAMPLES = [
+    "", " ; ", "partition=gpu", "partition = cpu ;", "a.b.c>-1.5e-10", "a<=0", "a==x", "a=>5",
+    "a=x\n", "a=\xa0x\xa0", "k=1;" * 10, "k=1;" * 11, "a>1e99", "a>1e300", "a<" + "9" * 18,
+    "a<" + "9" * 19, "a=\xa0", "a=", "a=x\ny", "a=\tx", "a>5x", "a<>5", "a.b.c.d=1", "\xa0a=1",
+    "a=1e400", "a>01", "a=x;;b!=y",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_the_schema_pattern_accepts_exactly_what_the_filter_reads(client, text):
+    """schemathesis (and any client) reads the pattern; the parser must agree with it."""
+    schema = client.get("/api/schema/").get_json()
+    listing = schema["paths"]["/api/backend-resources/"]["get"]["parameters"]
+    pattern = next(p["schema"]["pattern"] for p in listing if p["name"] == "metadata")
+    try:
+        parse_metadata_filter(text)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert accepted == (re.search(pattern, text) is not None)
