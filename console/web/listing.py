@@ -9,9 +9,9 @@ from sqlalchemy.orm import contains_eager
 
 from console.extensions import db
 from console.identifiers import parse_uuid
-from console.models import BackendResource, Customer, Offering, Project
+from console.models import BackendResourceTally, Customer, Offering, Project
 from console.services import ValidationFailed
-from console.services.access import visible_backend_resources_clause
+from console.services.access import offering_scope_clause
 from console.services.flags import FLAG_LABELS
 from console.services.queries import (
     InvalidPage,
@@ -109,8 +109,14 @@ def _render(context: dict, status: int = 200, **changes):
 
 
 def load_filter_choices(state: ListState) -> FilterChoices:
-    """Load the select options in three statements: what has reports, plus what is chosen."""
-    reported = select(BackendResource.id).where(visible_backend_resources_clause(current_user))
+    """Load the select options in three statements: what has reports, plus what is chosen.
+
+    "Has reports" reads the tally of reports per offering and project (a row exists while the
+    pair has a report), not the reports themselves.
+    """
+    reported = select(BackendResourceTally.offering_id).where(
+        offering_scope_clause(current_user, BackendResourceTally.offering_id)
+    )
 
     def offered(key: str, has_reports):
         """Keep the objects with reports, and the one the URL chooses even if it has none."""
@@ -122,7 +128,7 @@ def load_filter_choices(state: ListState) -> FilterChoices:
         .where(
             offered(
                 "customer_uuid",
-                reported.join(BackendResource.project)
+                reported.join(Project, Project.id == BackendResourceTally.project_id)
                 .where(Project.customer_id == Customer.id)
                 .exists(),
             )
@@ -135,7 +141,8 @@ def load_filter_choices(state: ListState) -> FilterChoices:
         .options(contains_eager(Project.customer))
         .where(
             offered(
-                "project_uuid", reported.where(BackendResource.project_id == Project.id).exists()
+                "project_uuid",
+                reported.where(BackendResourceTally.project_id == Project.id).exists(),
             )
         )
         .order_by(Customer.name, Customer.id, Project.name, Project.id)
@@ -146,7 +153,8 @@ def load_filter_choices(state: ListState) -> FilterChoices:
         .options(contains_eager(Offering.customer.of_type(Provider)))
         .where(
             offered(
-                "offering_uuid", reported.where(BackendResource.offering_id == Offering.id).exists()
+                "offering_uuid",
+                reported.where(BackendResourceTally.offering_id == Offering.id).exists(),
             )
         )
         .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
