@@ -1,4 +1,5 @@
-# Backend Resource Console: `make run` serves the console, `make test` runs the whole suite.
+# Backend Resource Console: `make run` serves the console for development, `make serve` as in
+# production (gunicorn, gunicorn.conf.py), `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 AGENT_VENV ?= .venv-agent
@@ -7,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint agent-venv migrate demo bench load screenshots mutants clean
+.PHONY: run serve test lint agent-venv migrate demo bench load screenshots mutants clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ demo: migrate
 
 run: demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production server: CONSOLE_DATABASE_URL names the database, CONSOLE_WORKERS the worker count.
+serve: migrate
+	CONSOLE_BIND=$${CONSOLE_BIND:-$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -56,8 +61,13 @@ mutants: $(VENV)/.installed
 	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json && echo
 	$(BIN)/mutmut results
 
-bench: $(VENV)/.installed
-	$(BIN)/python bench/run.py
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# SIZE=100000 measures one size; the default is 10,000, 100,000 and 1,000,000 reports.
+bench: $(VENV)/.bench-installed
+	SIZE=$(SIZE) $(BIN)/python bench/run.py
 
 load: $(VENV)/.installed
 	$(BIN)/python bench/load.py $(if $(LOAD_POSTGRESQL_URL),--postgresql-url $(LOAD_POSTGRESQL_URL))

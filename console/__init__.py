@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
 
-    from console import cli, errors, models, request_guards  # noqa: F401  (models: tables)
+    from console import cli, errors, list_indexes, models, request_guards  # noqa: F401  (schema)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

@@ -288,6 +288,19 @@ class BackendResource(db.Model):
         Index("ix_backend_resources_offering_backend_id", "offering_id", "backend_id"),
         # The console's filter selects count reports per (project, offering) in one pass.
         Index("ix_backend_resources_project_offering", "project_id", "offering_id"),
+        Index(
+            "ix_backend_resources_offering_project_created",
+            "offering_id", "project_id", "created", "id",
+        ),
+        # Each sort key with the id that breaks its ties, so that any page is an index walk.
+        Index("ix_backend_resources_name", "name", "id"),
+        # Reports bearing any of a few names, newest first, without reading the rows.
+        Index("ix_backend_resources_name_created", "name", "created", "id"),
+        Index("ix_backend_resources_backend_id", "backend_id", "id"),
+        Index("ix_backend_resources_created", "created", "id"),
+        Index("ix_backend_resources_modified", "modified", "id"),
+        Index("ix_backend_resources_project_id", "project_id", "id"),
+        Index("ix_backend_resources_offering_id", "offering_id", "id"),
         # Trigram indexes serve the case-insensitive "contains" searches on PostgreSQL.
         Index(
             "ix_backend_resources_name_trgm",
@@ -314,17 +327,15 @@ class BackendResource(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
-    name: Mapped[str] = mapped_column(String(150), index=True)
-    backend_id: Mapped[str] = mapped_column(String(255), default="", index=True)
+    name: Mapped[str] = mapped_column(String(150))
+    backend_id: Mapped[str] = mapped_column(String(255), default="")
     backend_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # What the console table shows of the metadata, so that it never loads the whole blob.
     metadata_summary: Mapped[str] = mapped_column(String(255), default="", server_default="")
     offering_id: Mapped[int] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    modified: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
-    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set while the report's (offering, backend id) is on the offering's ignore list.
     dismissal_id: Mapped[int | None] = mapped_column(
         ForeignKey("dismissals.id", ondelete="SET NULL"), index=True
@@ -344,6 +355,31 @@ class BackendResource(db.Model):
         """Keep the table's summary in step with the metadata."""
         self.metadata_summary = summarize_metadata(metadata)
         return metadata
+
+
+class BackendResourceTally(db.Model):
+    """How many reports an (offering, project) pair holds; database triggers keep it exact."""
+
+    __tablename__ = "backend_resource_tallies"
+
+    offering_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    reports: Mapped[int] = mapped_column(default=0)
+
+
+class BackendResourceNameTally(db.Model):
+    """How many reports of an (offering, project) pair bear one name; kept by triggers.
+
+    Names repeat (one account per project and year), so "name contains" counts read these few
+    rows instead of every report.
+    """
+
+    __tablename__ = "backend_resource_name_tallies"
+
+    offering_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(150), primary_key=True)
+    reports: Mapped[int] = mapped_column(default=0)
 
 
 class MarketplaceResource(db.Model):

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from console.list_indexes import compared_with_models
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -66,11 +68,6 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def skip_postgresql_only_indexes(obj, name, type_, reflected, compare_to):
-    """Leave PostgreSQL-only indexes (trigram search) out of comparisons on other databases."""
-    return not (type_ == "index" and name and name.endswith("_trgm"))
-
-
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -94,8 +91,8 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
-    if connectable.dialect.name != "postgresql":
-        conf_args["include_object"] = skip_postgresql_only_indexes
+    # The search index and the PostgreSQL-only trigram indexes are not in the models.
+    conf_args["include_object"] = compared_with_models(connectable.dialect.name)
 
     with connectable.connect() as connection:
         context.configure(

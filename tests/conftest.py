@@ -78,7 +78,9 @@ def pytest_collection_modifyitems(config, items):
     shared broker are skipped: they would break the other workers' broker tests (`make test`
     runs them alone, after the parallel run)."""
     if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= 2:
-        alone = pytest.mark.skip(reason="restarts the shared RabbitMQ: run alone (-m broker_restart)")
+        alone = pytest.mark.skip(
+            reason="restarts the shared RabbitMQ: run alone (-m broker_restart)"
+        )
         for item in items:
             if item.get_closest_marker("broker_restart"):
                 item.add_marker(alone)

@@ -11,6 +11,9 @@ from sqlalchemy.engine import make_url
 
 from console import create_app
 from console.extensions import db
+from console.list_indexes import compared_with_models
+from console.models import User
+from console.services.queries import ListParams, page_of_backend_resources
 from tests import databases
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")
@@ -35,10 +38,7 @@ def empty_database_url(request, tmp_path):
 def schema_differences(app) -> list:
     """Compare the migrated database with the models, as `flask db check` does."""
     with app.app_context(), db.engine.connect() as connection:
-        include = None
-        if connection.dialect.name != "postgresql":
-            def include(obj, name, type_, reflected, compare_to):
-                return not (type_ == "index" and name and name.endswith(("_trgm", "_jsonb")))
+        include = compared_with_models(connection.dialect.name)
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include}
         )
@@ -105,3 +105,47 @@ def test_upgrade_summarises_the_metadata_of_reports_already_stored(empty_databas
             summary = connection.scalar(text("SELECT metadata_summary FROM backend_resources"))
         db.engine.dispose()
     assert summary == "cpu 50,000 · gpu 800"
+
+
+def test_upgrade_counts_and_indexes_the_reports_already_stored(empty_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0003_scan_requests_and_agents")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO customers (id, uuid, name, slug) VALUES "
+                "(1, '11111111111111111111111111111111', 'C', 'c')"
+            ))
+            connection.execute(text(
+                "INSERT INTO projects (id, uuid, name, slug, description, customer_id, created) "
+                "VALUES (1, '22222222222222222222222222222222', 'P', 'p', '', 1, '2026-01-01')"
+            ))
+            connection.execute(text(
+                "INSERT INTO offerings (id, uuid, name, slug, description, type, shared, "
+                "billable, state, customer_id, created) VALUES (1, "
+                "'33333333333333333333333333333333', 'O', 'o', '', 't', true, true, 'Active', 1, "
+                "'2026-01-01')"
+            ))
+            for n, name in enumerate(["GPU one", "gpu two", "École", "GPU one"]):
+                connection.execute(text(
+                    "INSERT INTO backend_resources (uuid, name, backend_id, backend_metadata, "
+                    "offering_id, project_id, created, modified) VALUES "
+                    "(:uuid, :name, :backend_id, '{}', 1, 1, '2026-01-01', '2026-01-01')"
+                ), {"uuid": f"{n:032x}", "name": name, "backend_id": f"ACCT-{n}"})
+        upgrade()
+        staff = User(username="staff", is_staff=True)
+        db.session.add(staff)
+        db.session.commit()
+        assert db.session.execute(text(
+            "SELECT reports FROM backend_resource_tallies WHERE offering_id = 1"
+        )).scalar() == 4
+        assert db.session.execute(text(
+            "SELECT reports FROM backend_resource_name_tallies WHERE name = 'GPU one'"
+        )).scalar() == 2
+        for params, expected in (
+            (ListParams(name="gpu"), 3), (ListParams(q="acct-"), 4), (ListParams(q="cole"), 1),
+        ):
+            assert page_of_backend_resources(db.session, params, staff).total == expected
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -39,7 +39,9 @@ def backend_resource_list():
         max_page_size=current_app.config["CONSOLE_MAX_PAGE_SIZE"],
         max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
     )
-    page = page_of_backend_resources(db.session, params, current_user())
+    page = page_of_backend_resources(
+        db.session, params, current_user(), with_items=request.method != "HEAD"
+    )
     return paginated_response(page, [backend_resource_json(item) for item in page.items])
 
 

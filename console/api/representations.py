@@ -7,7 +7,7 @@ is never `null`: the key is left out, as upstream does for empty read-only paths
 
 from datetime import datetime
 
-from flask import url_for
+from flask import g, url_for
 
 from console.models import (
     OFFERING_STATES,
@@ -38,21 +38,35 @@ def iso(moment: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+UUID_SLOT = "__uuid__"
+
+
+def detail_url(endpoint: str, uuid_hex: str) -> str:
+    """Absolute URL of the `endpoint` detail of a uuid.
+
+    The URL is built once per request and endpoint, then filled in: a page of 300 reports
+    would otherwise build 900 URLs through the router.
+    """
+    templates = g.setdefault("detail_url_templates", {})
+    template = templates.get(endpoint)
+    if template is None:
+        template = templates[endpoint] = url_for(endpoint, uuid_text=UUID_SLOT, _external=True)
+    return template.replace(UUID_SLOT, uuid_hex)
+
+
 def backend_resource_url(backend_resource: BackendResource) -> str:
     """Absolute URL of a backend resource."""
-    return url_for(
-        "api.backend_resource_detail", uuid_text=backend_resource.uuid.hex, _external=True
-    )
+    return detail_url("api.backend_resource_detail", backend_resource.uuid.hex)
 
 
 def project_url(project: Project) -> str:
     """Absolute URL of a project."""
-    return url_for("api.project_detail", uuid_text=project.uuid.hex, _external=True)
+    return detail_url("api.project_detail", project.uuid.hex)
 
 
 def offering_url(offering: Offering) -> str:
     """Absolute URL of a public offering."""
-    return url_for("api.offering_detail", uuid_text=offering.uuid.hex, _external=True)
+    return detail_url("api.offering_detail", offering.uuid.hex)
 
 
 def plan_url(plan: Plan) -> str:

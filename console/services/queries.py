@@ -34,6 +34,7 @@ ORDERING_COLUMNS = {
 ORDERING_CHOICES = tuple(
     choice for key in ORDERING_COLUMNS for choice in (key, f"-{key}")
 )
+TIE_BREAKERS = {"project_name": (Project.id,), "offering_name": (Offering.id,)}
 PAGE_SIZE_CHOICES = (10, 25, 50, 100)
 # The offering's provider is a customer too: joined under its own name.
 Provider = aliased(Customer, name="provider")
@@ -169,9 +170,19 @@ def backend_resources_select(params: ListParams, user, *, with_metadata: bool = 
     Without metadata the rows leave the metadata blob in the database (reading it raises);
     the console table shows only `metadata_summary`.
     """
+    return with_relations(select(BackendResource), params, with_metadata=with_metadata).where(
+        *scope_clauses(params, user)
+    ).order_by(*ordering_clauses(params.ordering))
+
+
+def with_relations(statement, params: ListParams, *, with_metadata: bool = True):
+    """Join each report's project, customer, offering and provider, and load them with it.
+
+    Every list page loads its rows through here (whatever way the plan found their ids), so an
+    option that loads more (or less) per row belongs here.
+    """
     statement = (
-        select(BackendResource)
-        .join(BackendResource.project)
+        statement.join(BackendResource.project)
         .join(Project.customer)
         .join(BackendResource.offering)
         .join(Offering.customer.of_type(Provider))
@@ -182,11 +193,10 @@ def backend_resources_select(params: ListParams, user, *, with_metadata: bool = 
             ),
             *report_flags.flag_loader_options(params),  # triage: each row's flags
         )
-        .where(*scope_clauses(params, user))
     )
     if not with_metadata:
         statement = statement.options(defer(BackendResource.backend_metadata, raiseload=True))
-    return statement.order_by(*ordering_clauses(params.ordering))
+    return statement
 
 
 def scope_clauses(params: ListParams, user) -> list:
@@ -204,16 +214,22 @@ def backend_resources_count_select(params: ListParams, user):
 
 
 def page_of_backend_resources(
-    session, params: ListParams, user, *, with_metadata: bool = True
+    session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True
 ) -> "Page":
-    """Return one page of the list: two statements, the count and the rows."""
-    return paginate(
-        session,
-        backend_resources_select(params, user, with_metadata=with_metadata),
-        params.page,
-        params.page_size,
-        count_statement=backend_resources_count_select(params, user),
-    )
+    """Return one page of the list: two statements, the count and the rows.
+
+    The answer is always that of `backend_resources_select` and its count; `ListPlan` only
+    picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded.
+    """
+    from console.services.list_plans import ListPlan  # it builds on this module
+
+    plan = ListPlan(session, params, user, with_metadata=with_metadata)
+    total = plan.total()
+    number, _pages = page_number(params.page, total, params.page_size)
+    items = []
+    if with_items and total:
+        items = plan.items(number, total)
+    return Page(items=items, total=total, number=number, size=params.page_size)
 
 
 def find_backend_resource(session, uuid_value, user, *, with_flags=False) -> BackendResource:
@@ -250,11 +266,7 @@ def duplicate_reports(session, report: BackendResource, limit: int = 20) -> list
 
 def filter_clauses(params: ListParams) -> list:
     """Return the WHERE clauses for the filters that are set."""
-    clauses = []
-    if params.name is not None:
-        clauses.append(BackendResource.name.icontains(params.name, autoescape=True))
-    if params.name_exact is not None:
-        clauses.append(BackendResource.name == params.name_exact)
+    clauses = catalogue_clauses(params, BackendResource)
     if params.backend_id is not None:
         clauses.append(BackendResource.backend_id == params.backend_id)
     if params.q:
@@ -262,27 +274,6 @@ def filter_clauses(params: ListParams) -> list:
             or_(
                 BackendResource.name.icontains(params.q, autoescape=True),
                 BackendResource.backend_id.icontains(params.q, autoescape=True),
-            )
-        )
-    if params.offering_uuid is not None:
-        clauses.append(
-            BackendResource.offering_id.in_(
-                select(Offering.id).where(Offering.uuid == params.offering_uuid).correlate(None)
-            )
-        )
-    if params.project_uuid is not None:
-        clauses.append(
-            BackendResource.project_id.in_(
-                select(Project.id).where(Project.uuid == params.project_uuid).correlate(None)
-            )
-        )
-    if params.customer_uuid is not None:
-        clauses.append(
-            BackendResource.project_id.in_(
-                select(Project.id)
-                .join(Project.customer)
-                .where(Customer.uuid == params.customer_uuid)
-                .correlate(None)
             )
         )
     if params.created is not None:
@@ -298,12 +289,53 @@ def filter_clauses(params: ListParams) -> list:
     return clauses
 
 
+def catalogue_clauses(params: ListParams, rows) -> list:
+    """Return the clauses of the filters the tallies can answer too: offering, project,
+    customer and name, on `rows` (the reports, or one of their tallies).
+
+    An offering or project named by uuid is looked up by a scalar subquery: an equality the
+    database can walk an index with, and NULL (no rows) for an unknown uuid.
+    """
+    clauses = []
+    if params.name is not None:
+        clauses.append(rows.name.icontains(params.name, autoescape=True))
+    if params.name_exact is not None:
+        clauses.append(rows.name == params.name_exact)
+    if params.offering_uuid is not None:
+        clauses.append(
+            rows.offering_id
+            == select(Offering.id).where(Offering.uuid == params.offering_uuid).scalar_subquery()
+        )
+    if params.project_uuid is not None:
+        clauses.append(
+            rows.project_id
+            == select(Project.id).where(Project.uuid == params.project_uuid).scalar_subquery()
+        )
+    if params.customer_uuid is not None:
+        clauses.append(
+            rows.project_id.in_(
+                select(Project.id)
+                .join(Project.customer)
+                .where(Customer.uuid == params.customer_uuid)
+                .correlate(None)
+            )
+        )
+    return clauses
+
+
 def ordering_clauses(ordering: tuple[str, ...]) -> list:
-    """Return ORDER BY clauses for sort keys, with the row id as a stable tie-breaker."""
+    """Return ORDER BY clauses for sort keys, with ids as stable tie-breakers.
+
+    A project or offering name is followed by that project's or offering's id, so that reports
+    of two projects with one name never interleave: each project's reports are one run, which
+    an index on (project, id) reads in order.
+    """
     clauses = []
     for key in ordering:
-        column = ORDERING_COLUMNS[key.lstrip("-")]
-        clauses.append(column.desc() if key.startswith("-") else column.asc())
+        descending = key.startswith("-")
+        name = key.lstrip("-")
+        columns = [ORDERING_COLUMNS[name], *TIE_BREAKERS.get(name, ())]
+        clauses.extend(column.desc() if descending else column.asc() for column in columns)
     last_descending = ordering[-1].startswith("-") if ordering else True
     clauses.append(BackendResource.id.desc() if last_descending else BackendResource.id.asc())
     return clauses
@@ -359,26 +391,33 @@ class InvalidPage(NotFound):
         self.pages = pages
 
 
+def page_number(page: str, total: int, page_size: int) -> tuple[int, int]:
+    """Return (page number, number of pages) for the requested page of `total` rows.
+
+    Raises InvalidPage (a NotFound, "Invalid page.") for a page that is not a positive number
+    within range, as DRF does; `last` names the last page.
+    """
+    pages = max(1, math.ceil(total / page_size))
+    if page == "last":
+        return pages, pages
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        raise InvalidPage(total, pages) from None
+    if number < 1 or number > pages:
+        raise InvalidPage(total, pages)
+    return number, pages
+
+
 def paginate(session, statement, page: str, page_size: int, *, count_statement=None) -> Page:
     """Run a select() for one page: two statements, the count and the rows.
 
-    Raises InvalidPage (a NotFound, "Invalid page.") for a page that is not a positive number
-    within range, as DRF does; `last` names the last page. `count_statement` may give a cheaper
-    count than counting `statement` itself.
+    `count_statement` may give a cheaper count than counting `statement` itself.
     """
     if count_statement is None:
         total = count_rows(session, statement)
     else:
         total = session.scalar(count_statement)
-    pages = max(1, math.ceil(total / page_size))
-    if page == "last":
-        number = pages
-    else:
-        try:
-            number = int(page)
-        except (TypeError, ValueError):
-            raise InvalidPage(total, pages) from None
-    if number < 1 or number > pages:
-        raise InvalidPage(total, pages)
+    number, _pages = page_number(page, total, page_size)
     rows = session.scalars(statement.limit(page_size).offset((number - 1) * page_size))
     return Page(items=list(rows.unique()), total=total, number=number, size=page_size)

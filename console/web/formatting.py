@@ -79,6 +79,18 @@ def scalar_or_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+@bp.app_template_filter("time_tag")
+def time_tag(moment: datetime | None) -> Markup:
+    """Jinja filter: `<time>` with the ISO time, the exact UTC time as its title, and the age."""
+    if not moment:
+        return Markup('<span class="muted">—</span>')
+    moment = _aware(moment).astimezone(UTC)
+    # Digits, letters, spaces, "-", ":" and "Z" only: nothing to escape (a table shows 200).
+    exact = moment.isoformat(" ", "seconds")[:19]
+    iso = moment.isoformat().replace("+00:00", "Z")
+    return Markup(f'<time datetime="{iso}" title="{exact} UTC">{describe_age(moment)}</time>')
+
+
 @bp.app_template_filter("breakable")
 def breakable(value) -> Markup:
     """Let long identifiers wrap after `_`, `-`, `.` and `/` instead of mid-word."""

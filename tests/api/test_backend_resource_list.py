@@ -294,3 +294,18 @@ def test_list_runs_a_fixed_number_of_statements(api, actors, factory, count_stat
     assert len(response.get_json()) == min(page_size, 12)
     # Authentication, count, page.
     assert len(statements) == 3, statements
+
+
+def test_head_counts_without_loading_the_page(api, actors, factory, count_statements):
+    for n in range(7):
+        factory.backend_resource(actors.offering, actors.project, name=f"r{n}")
+    with count_statements() as statements:
+        response = api.head("/api/backend-resources/?page_size=3&page=2")
+    assert response.status_code == 200
+    assert response.headers["X-Result-Count"] == "7"
+    assert 'rel="next"' in response.headers["Link"] and response.data == b""
+    # Authentication and the count: no statement reads the page's rows.
+    assert len(statements) == 2, statements
+    with count_statements() as statements:
+        response = api.get("/api/backend-resources/?page_size=3&page=2")
+    assert len(response.get_json()) == 3 and len(statements) == 3

@@ -1,10 +1,13 @@
 """`flask demo-data`: a realistic catalogue, demo users with tokens, seeded backend resources."""
 
+import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from console import create_app
+from console.demo import RowWriter, load_demo_data
 from console.extensions import db
 from console.models import (
     ROLE_CUSTOMER_OWNER,
@@ -57,6 +60,7 @@ def test_loads_catalogue_users_and_resources(runner, ctx):
     resources = list(db.session.scalars(select(BackendResource)))
     assert len(Counter(resource.offering_id for resource in resources)) >= 5
     assert all(isinstance(r.backend_metadata.get("limits"), dict) for r in resources)
+    assert all(r.metadata_summary for r in resources)
     assert any(r.backend_id.startswith("hpc_") for r in resources)
     days = {r.created.date() for r in resources}
     assert len(days) > 20
@@ -165,3 +169,42 @@ def test_negative_count_is_a_usage_error(runner, ctx):
     result = runner.invoke(args=["demo-data", "--backend-resources", "-1"])
     assert result.exit_code == 2
     assert count(Customer) == 0
+
+
+def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(actors):
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone(timedelta(hours=2)))
+    row = {
+        "name": "Ünïcode 'name'", "backend_id": "acct_1", "offering_id": actors.offering.id,
+        "project_id": actors.project.id, "created": moment, "modified": moment,
+        "backend_metadata": {"limits": {"cpu": 5}, "users": ["a", "é"], "flag": None},
+        "metadata_summary": "cpu 5",
+    }
+    db.session.execute(insert(BackendResource.__table__), [row | {"uuid": uuid.uuid4()}])
+    RowWriter(db.session).write([row | {"uuid": uuid.uuid4()}])
+    db.session.commit()
+    stored = db.session.execute(text(
+        "SELECT name, backend_id, backend_metadata, metadata_summary, created, modified, uuid "
+        "FROM backend_resources ORDER BY id"
+    )).all()
+    assert len(stored) == 2
+    assert stored[0][:6] == stored[1][:6]
+    assert len(str(stored[0][6])) == len(str(stored[1][6]))
+    reports = db.session.scalars(select(BackendResource).order_by(BackendResource.id)).all()
+    assert {report.created for report in reports} == {moment}
+
+
+def test_a_bulk_load_gives_the_rows_a_small_load_gives(ctx, tmp_path):
+    fixed = datetime(2026, 5, 1, tzinfo=UTC)
+    load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=0)
+    first = resource_snapshot()
+    other = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        "SECRET_KEY": "x", "TESTING": True,
+    })
+    with other.app_context():
+        db.create_all()
+        load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=10**9)
+        assert resource_snapshot() == first
+        db.session.remove()
+        db.engine.dispose()
+    assert len(first) == 120

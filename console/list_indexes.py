@@ -1,0 +1,231 @@
+"""What the database keeps beside the reports so that their lists stay fast on a million rows.
+
+Triggers keep two tallies exact inside every transaction that writes `backend_resources`
+(reports per offering and project, and per name too), and on SQLite a trigram full-text index
+of the lowered name and backend id. `create_all` builds them through the metadata events below;
+the 0006 migration builds the same for a migrated database.
+"""
+
+from contextlib import contextmanager
+
+from sqlalchemy import DDL, event, text
+
+from console.extensions import db
+
+SEARCH_TABLE = "backend_resource_search"
+# Name endings of the indexes built on PostgreSQL only (trigram search, jsonb containment).
+POSTGRESQL_ONLY_INDEXES = ("_trgm", "_jsonb")
+
+SQLITE_STATEMENTS = (
+    # Contentless: only the trigrams are stored. Lowered with SQLite's own lower() (ASCII only),
+    # like the plain `lower(name) LIKE` search, so that a phrase match is that exact substring.
+    f"""CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
+        name, backend_id, content='', tokenize='trigram case_sensitive 1')""",
+    f"""CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources BEGIN
+        INSERT INTO backend_resource_tallies (offering_id, project_id, reports)
+            VALUES (new.offering_id, new.project_id, 1)
+            ON CONFLICT (offering_id, project_id) DO UPDATE SET reports = reports + 1;
+        INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports)
+            VALUES (new.offering_id, new.project_id, new.name, 1)
+            ON CONFLICT (offering_id, project_id, name) DO UPDATE SET reports = reports + 1;
+        INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id)
+            VALUES (new.id, lower(new.name), lower(new.backend_id));
+    END""",
+    f"""CREATE TRIGGER backend_resources_counted_delete AFTER DELETE ON backend_resources BEGIN
+        UPDATE backend_resource_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id;
+        DELETE FROM backend_resource_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id AND reports = 0;
+        UPDATE backend_resource_name_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name;
+        DELETE FROM backend_resource_name_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name AND reports = 0;
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, name, backend_id)
+            VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));
+    END""",
+    f"""CREATE TRIGGER backend_resources_counted_update
+        AFTER UPDATE OF name, backend_id, offering_id, project_id ON backend_resources BEGIN
+        UPDATE backend_resource_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id;
+        DELETE FROM backend_resource_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id AND reports = 0;
+        UPDATE backend_resource_name_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name;
+        DELETE FROM backend_resource_name_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name AND reports = 0;
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, name, backend_id)
+            VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));
+        INSERT INTO backend_resource_tallies (offering_id, project_id, reports)
+            VALUES (new.offering_id, new.project_id, 1)
+            ON CONFLICT (offering_id, project_id) DO UPDATE SET reports = reports + 1;
+        INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports)
+            VALUES (new.offering_id, new.project_id, new.name, 1)
+            ON CONFLICT (offering_id, project_id, name) DO UPDATE SET reports = reports + 1;
+        INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id)
+            VALUES (new.id, lower(new.name), lower(new.backend_id));
+    END""",
+)
+SQLITE_DROP_STATEMENTS = (
+    "DROP TRIGGER IF EXISTS backend_resources_counted_update",
+    "DROP TRIGGER IF EXISTS backend_resources_counted_delete",
+    "DROP TRIGGER IF EXISTS backend_resources_counted_insert",
+    f"DROP TABLE IF EXISTS {SEARCH_TABLE}",
+)
+
+# PostgreSQL counts once per statement from the transition tables: a bulk insert of a million
+# rows updates each tally row once, not a million times. Searches there use the trigram indexes.
+POSTGRESQL_STATEMENTS = (
+    """CREATE OR REPLACE FUNCTION backend_resources_count() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE backend_resource_tallies AS tally SET reports = tally.reports - gone.reports
+                FROM (SELECT offering_id, project_id, count(*) AS reports FROM old_rows
+                      GROUP BY offering_id, project_id) AS gone
+                WHERE tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id;
+            DELETE FROM backend_resource_tallies AS tally
+                USING (SELECT DISTINCT offering_id, project_id FROM old_rows) AS gone
+                WHERE tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id AND tally.reports = 0;
+            UPDATE backend_resource_name_tallies AS tally
+                SET reports = tally.reports - gone.reports
+                FROM (SELECT offering_id, project_id, name, count(*) AS reports FROM old_rows
+                      GROUP BY offering_id, project_id, name) AS gone
+                WHERE tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id AND tally.name = gone.name;
+            DELETE FROM backend_resource_name_tallies AS tally
+                USING (SELECT DISTINCT offering_id, project_id, name FROM old_rows) AS gone
+                WHERE tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id AND tally.name = gone.name
+                AND tally.reports = 0;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO backend_resource_tallies AS tally (offering_id, project_id, reports)
+                SELECT offering_id, project_id, count(*) FROM new_rows
+                GROUP BY offering_id, project_id ORDER BY offering_id, project_id
+                ON CONFLICT (offering_id, project_id)
+                DO UPDATE SET reports = tally.reports + excluded.reports;
+            INSERT INTO backend_resource_name_tallies AS tally
+                (offering_id, project_id, name, reports)
+                SELECT offering_id, project_id, name, count(*) FROM new_rows
+                GROUP BY offering_id, project_id, name ORDER BY offering_id, project_id, name
+                ON CONFLICT (offering_id, project_id, name)
+                DO UPDATE SET reports = tally.reports + excluded.reports;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
+    """CREATE TRIGGER backend_resources_counted_delete AFTER DELETE ON backend_resources
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
+    """CREATE TRIGGER backend_resources_counted_update AFTER UPDATE ON backend_resources
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
+)
+POSTGRESQL_DROP_STATEMENTS = ("DROP FUNCTION IF EXISTS backend_resources_count() CASCADE",)
+
+
+def is_search_table(name: str | None) -> bool:
+    """Tell whether a table is the SQLite search index or one of its shadow tables."""
+    return bool(name) and (name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_"))
+
+
+def compared_with_models(dialect_name: str):
+    """Return Alembic's include_object for `dialect_name`: what autogenerate may compare.
+
+    The SQLite search index is a virtual table with shadow tables, and the trigram and jsonb
+    indexes exist on PostgreSQL only: none of them is in the models for every database.
+    """
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and is_search_table(name):
+            return False
+        if type_ == "index" and name and name.endswith(POSTGRESQL_ONLY_INDEXES):
+            return dialect_name == "postgresql"
+        return True
+
+    return include
+
+
+for _statement in SQLITE_STATEMENTS:
+    event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SQLITE_DROP_STATEMENTS:
+    event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRESQL_STATEMENTS:
+    event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in POSTGRESQL_DROP_STATEMENTS:
+    event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
+
+
+@contextmanager
+def bulk_loading(session):
+    """Within the caller's transaction, set aside the per-row upkeep of `backend_resources`
+    (triggers, secondary indexes, search index rows) and rebuild it all in one pass at the end.
+
+    Building an index by sorting a million rows costs a fraction of inserting them one at a
+    time into thirteen B-trees, and a tally from one GROUP BY a fraction of a million upserts.
+    The rebuilt tallies and search index are the same the triggers would have kept.
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # Rebuilding reads the whole file: mapped, every page would count as this process's
+        # memory (a gigabyte for a million reports); read through the page cache instead.
+        session.execute(text("PRAGMA mmap_size = 0"))
+    table = db.metadata.tables["backend_resources"]
+    indexes = [index for index in table.indexes if _built_on(index, dialect)]
+    drops = SQLITE_TRIGGER_DROPS if dialect == "sqlite" else POSTGRESQL_TRIGGER_DROPS
+    for statement in drops:
+        session.execute(text(statement))
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
+    rebuild_tallies(session)
+    if dialect == "sqlite":
+        session.execute(text(f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}) VALUES ('delete-all')"))
+        session.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id) "
+            "SELECT id, lower(name), lower(backend_id) FROM backend_resources"
+        ))
+        statements = [s for s in SQLITE_STATEMENTS if s.lstrip().startswith("CREATE TRIGGER")]
+    else:
+        statements = [s for s in POSTGRESQL_STATEMENTS if s.lstrip().startswith("CREATE TRIGGER")]
+    for statement in statements:
+        session.execute(text(statement))
+
+
+def rebuild_tallies(session) -> None:
+    """Count every report again into both tallies."""
+    session.execute(text("DELETE FROM backend_resource_tallies"))
+    session.execute(text("DELETE FROM backend_resource_name_tallies"))
+    session.execute(text(
+        "INSERT INTO backend_resource_tallies (offering_id, project_id, reports) "
+        "SELECT offering_id, project_id, count(*) FROM backend_resources "
+        "GROUP BY offering_id, project_id"
+    ))
+    session.execute(text(
+        "INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports) "
+        "SELECT offering_id, project_id, name, count(*) FROM backend_resources "
+        "GROUP BY offering_id, project_id, name"
+    ))
+
+
+def _built_on(index, dialect: str) -> bool:
+    """Tell whether an index exists on this database (trigram and jsonb: PostgreSQL only)."""
+    return not index.name.endswith(POSTGRESQL_ONLY_INDEXES) or dialect == "postgresql"
+
+
+SQLITE_TRIGGER_DROPS = SQLITE_DROP_STATEMENTS[:3]
+POSTGRESQL_TRIGGER_DROPS = tuple(
+    f"DROP TRIGGER backend_resources_counted_{operation} ON backend_resources"
+    for operation in ("insert", "delete", "update")
+)

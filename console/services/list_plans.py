@@ -1,0 +1,289 @@
+"""How a backend resource list is counted and paged fast, without changing its answer.
+
+The answer is fixed by `queries.backend_resources_select`: its rows, in its order, and their
+exact count. A plan only picks the way there:
+
+- count: from the tallies the database keeps (reports per offering and project, and per name)
+  when every filter set is one they can answer (hiding dismissed reports, the console's default,
+  subtracts the dismissed ones that match); else by counting the matching reports (flag and
+  metadata filters, dates, backend id, the Dismissed view);
+- page: the ids of the page first (an index walk, no joins unless the sort key needs them),
+  then only those rows with their project, offering and owners; a page past the middle is read
+  from the other end, so the last page costs what the first does;
+- search: a dense match is found by walking the sort key's index and checking each row; a
+  sparse one (judged from the counts, when the tallies give them) is collected and sorted: "name
+  contains" as the reports bearing one of the tally's names that contain the term (a (name,
+  created) index), `q` on SQLite from a trigram index of the same lowered text the plain search
+  compares (three characters or more), which also counts an unfiltered `q` search.
+"""
+
+from dataclasses import fields, replace
+
+from sqlalchemy import any_, column, func, literal, literal_column, select, table, true
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
+
+from console.list_indexes import SEARCH_TABLE
+from console.models import (
+    BackendResource,
+    BackendResourceNameTally,
+    BackendResourceTally,
+    Offering,
+    Project,
+)
+from console.services.access import (
+    offering_scope_clause,
+    sees_everything,
+    visible_backend_resources_clause,
+)
+from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
+from console.services.queries import (
+    ListParams,
+    catalogue_clauses,
+    filter_clauses,
+    ordering_clauses,
+    with_relations,
+)
+
+# Filters the tallies answer; any other filter (now or added later) means counting reports.
+TALLIED_FILTERS = frozenset(
+    {"name", "name_exact", "offering_uuid", "project_uuid", "customer_uuid"}
+)
+# ListParams fields that do not narrow the list; a new field that does not filter belongs here.
+# (`stale_days` matters only with the `stale` flag, and `flags` is a filter the tallies lack.)
+NOT_FILTERS = frozenset({"ordering", "page", "page_size", "with_flags", "stale_days"})
+# The trigram index knows strings of three characters or more.
+TRIGRAM = 3
+# Sort keys that are the name of a small table the reports point to.
+DIMENSIONS = {
+    "project_name": (Project, BackendResource.project_id),
+    "offering_name": (Offering, BackendResource.offering_id),
+}
+# A match read from an index costs about a tenth of a row read while walking the sort index.
+COLLECT_FROM_INDEX = 10
+
+search_index = table(SEARCH_TABLE, column("rowid"))
+
+
+def only_filters(params: ListParams, allowed) -> bool:
+    """Tell whether no filter is set besides the `allowed` ones."""
+    defaults = ListParams()
+    return all(
+        getattr(params, field.name) == getattr(defaults, field.name)
+        for field in fields(ListParams)
+        if field.name not in NOT_FILTERS and field.name not in allowed
+    )
+
+
+def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the sort keys the other way round (ties by id reverse with them)."""
+    return tuple(key[1:] if key.startswith("-") else f"-{key}" for key in ordering)
+
+
+def search_hits(term: str):
+    """Return a select() of the ids whose lowered name or backend id holds `term` (SQLite).
+
+    The phrase is lowered by SQLite's own lower(), as the indexed text and the plain search are.
+    """
+    phrase = func.replace(func.lower(literal(term)), '"', '""')
+    query = literal('"').concat(phrase).concat('"')
+    return select(search_index.c.rowid).where(literal_column(SEARCH_TABLE).op("MATCH")(query))
+
+
+class ListPlan:
+    """Counts and pages one list request; see the module docstring for the ways it takes."""
+
+    def __init__(
+        self, session, params: ListParams, user, *, collect: bool | None = None,
+        with_metadata: bool = True,
+    ):
+        """`collect` forces collecting (True) or walking (False) instead of choosing by cost;
+        without metadata the rows leave it in the database (as `backend_resources_select`)."""
+        self.session = session
+        self.with_metadata = with_metadata
+        self.collect = collect
+        self.params = params
+        self.user = user
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        # The tallies count every report, dismissed or not: the console's default view (dismissed
+        # hidden) is that count less the dismissed reports that match, counted from their index.
+        self.hides_dismissed = params.dismissed == DISMISSED_HIDDEN
+        self.every_report = (
+            replace(params, dismissed=DISMISSED_ANY) if self.hides_dismissed else params
+        )
+        self.tallied = only_filters(self.every_report, TALLIED_FILTERS)
+        self.visible = None  # how many reports the user sees in all, when the tallies tell
+
+    def total(self) -> int:
+        """Count the rows of the list: one statement."""
+        if self.tallied:
+            matching, self.visible = self.session.execute(self.tally_count()).one()
+            return matching
+        if self.sqlite and self.only_search():
+            hits = search_hits(self.params.q).subquery()
+            matching = select(func.count()).select_from(hits).scalar_subquery()
+            matching, self.visible = self.session.execute(
+                select(self.less_dismissed(matching), self.visible_count())
+            ).one()
+            return matching
+        statement = select(func.count()).select_from(BackendResource)
+        return self.session.scalar(statement.where(*self.clauses(hinted=True)))
+
+    def tally_count(self):
+        """Return a select() of (matching reports, reports the user sees) from the tallies."""
+        params = self.params
+        by_name = params.name is not None or params.name_exact is not None
+        tally = BackendResourceNameTally if by_name else BackendResourceTally
+        matching = (
+            select(func.coalesce(func.sum(tally.reports), 0))
+            .where(offering_scope_clause(self.user, tally.offering_id))
+            .where(*catalogue_clauses(params, tally))
+            .scalar_subquery()
+        )
+        return select(self.less_dismissed(matching), self.visible_count())
+
+    def less_dismissed(self, matching):
+        """Return `matching` (a count of every report that matches, dismissed or not) less the
+        dismissed ones when the list hides them: few rows, read from the dismissal index."""
+        if not self.hides_dismissed:
+            return matching
+        dismissed = replace(self.params, dismissed=DISMISSED_ONLY)
+        counted = (
+            select(func.count())
+            .select_from(BackendResource)
+            .where(visible_backend_resources_clause(self.user), *filter_clauses(dismissed))
+            .scalar_subquery()
+        )
+        return matching - counted
+
+    def visible_count(self):
+        """Return a scalar subquery: how many reports the user sees, from the tallies."""
+        return (
+            select(func.coalesce(func.sum(BackendResourceTally.reports), 0))
+            .where(offering_scope_clause(self.user, BackendResourceTally.offering_id))
+            .scalar_subquery()
+        )
+
+    def only_search(self) -> bool:
+        """Tell whether the list is every report matching `q`, and `q` is long enough."""
+        q = self.params.q
+        return (
+            q is not None
+            and len(q) >= TRIGRAM
+            and only_filters(self.every_report, {"q"})
+            and sees_everything(self.user)
+        )
+
+    def clauses(self, *, hinted: bool) -> list:
+        """Return the WHERE clauses of the list; `hinted` says where the matches can be found.
+
+        "Name contains" becomes "name is one of the names that contain": the name tally holds
+        every name a report bears, so both select the same rows, and an index on (name,
+        created) finds them. The trigram index's hits for `q` are added to the plain clause,
+        which still decides: the answer is the same with or without hints.
+        """
+        params = self.params
+        if not hinted:
+            return [visible_backend_resources_clause(self.user), *filter_clauses(params)]
+        clauses = [
+            visible_backend_resources_clause(self.user),
+            *filter_clauses(replace(params, name=None)),
+        ]
+        if params.name is not None:
+            names = select(BackendResourceNameTally.name).where(
+                BackendResourceNameTally.name.icontains(params.name, autoescape=True)
+            )
+            if self.sqlite:
+                clauses.append(BackendResource.name.in_(names))
+            else:
+                # An array, not IN (subquery): PostgreSQL then reads the (name, created) index
+                # for each name instead of scanning the names for each row.
+                clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
+        if self.sqlite and params.q and len(params.q) >= TRIGRAM:
+            clauses.append(BackendResource.id.in_(search_hits(params.q)))
+        return clauses
+
+    def items(self, number: int, total: int) -> list:
+        """Load page `number` (1-based) of `total` rows: one statement."""
+        size = self.params.page_size
+        offset = (number - 1) * size
+        ordering = self.params.ordering
+        limit = min(size, total - offset)
+        after = total - offset - limit
+        if after < offset:
+            offset, ordering = after, reversed_ordering(ordering)
+        if not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS:
+            ids = self.dimension_walk(ordering[0], offset + limit)
+        else:
+            ids = self.page_ids(ordering, offset + limit, total)
+        ids = ids.limit(limit).offset(offset)
+        statement = (
+            with_relations(select(BackendResource), self.params, with_metadata=self.with_metadata)
+            .where(BackendResource.id.in_(ids))
+            .order_by(*ordering_clauses(self.params.ordering))
+        )
+        return list(self.session.scalars(statement).unique())
+
+    def page_ids(self, ordering: tuple[str, ...], depth: int, total: int):
+        """Return a select() of the list's ids in `ordering` (to be cut to the page)."""
+        statement = select(BackendResource.id)
+        keys = {key.lstrip("-") for key in ordering}
+        if "project_name" in keys:
+            statement = statement.join(BackendResource.project)
+        if "offering_name" in keys:
+            statement = statement.join(BackendResource.offering)
+        if not self.sparse(depth, total):
+            # Walk the sort key's index, checking each row, until the page is filled.
+            clauses = self.clauses(hinted=False)
+            return statement.where(*clauses).order_by(*ordering_clauses(ordering))
+        # Few matches: collect them where the hints point and sort them. SQLite reads a unary
+        # + as "do not walk an index for this sort key".
+        sort = ordering_clauses(ordering)
+        if self.sqlite:
+            sort = [unindexed(clause) for clause in sort]
+        return statement.where(*self.clauses(hinted=True)).order_by(*sort)
+
+    def dimension_walk(self, key: str, depth: int):
+        """Return a select() of ids sorted by project or offering name, for PostgreSQL.
+
+        Each project (offering) in name order gives at most `depth` of its reports, in id order
+        from the (project, id) index, so the sort is of a few rows per project instead of a
+        million. (SQLite's nested loop over the projects' name index already reads them so.)
+        """
+        dimension, foreign_key = DIMENSIONS[key.lstrip("-")]
+        descending = key.startswith("-")
+        own_id = BackendResource.id.desc() if descending else BackendResource.id.asc()
+        reports = (
+            select(BackendResource.id)
+            .where(foreign_key == dimension.id, *self.clauses(hinted=False))
+            .order_by(own_id)
+            .limit(depth)
+            .lateral()
+        )
+        sort = [dimension.name, dimension.id, reports.c.id]
+        return (
+            select(reports.c.id)
+            .select_from(dimension)
+            .join(reports, true())
+            .order_by(*(column.desc() if descending else column.asc() for column in sort))
+        )
+
+    def sparse(self, depth: int, total: int) -> bool:
+        """Tell whether collecting the matches costs less than walking the sort index.
+
+        Walking reads about depth × visible / matching rows; collecting reads every match, from
+        an index (names: ten times cheaper per row than a row) or from the trigram hits.
+        """
+        if self.collect is not None:
+            return self.collect
+        if self.visible is None or not total:
+            return False
+        walked = depth * self.visible / total
+        cheaper = COLLECT_FROM_INDEX if self.params.name is not None else 1
+        return total < walked * cheaper
+
+
+def unindexed(clause):
+    """Return an ORDER BY clause with a unary + on its column, which no SQLite index serves."""
+    plus = UnaryExpression(clause.element, operator=operators.custom_op("+"))
+    return UnaryExpression(plus, modifier=clause.modifier)

@@ -1,0 +1,357 @@
+"""Speed never changes an answer: every way a list is counted and paged gives the plain query's
+rows, in its order, with its count, on SQLite and PostgreSQL."""
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from itertools import product
+
+import pytest
+from sqlalchemy import func, select, text
+from werkzeug.datastructures import MultiDict
+
+from console.demo import load_demo_data
+from console.extensions import db
+from console.models import (
+    BULK_DELETE,
+    BULK_DISMISS,
+    BULK_DONE,
+    BULK_IMPORT,
+    BackendResource,
+    BackendResourceNameTally,
+    BackendResourceTally,
+    User,
+)
+from console.services.bulk import create_bulk_job, process_chunk, start_bulk_job
+from console.services.dismissals import dismiss_backend_resource, restore_backend_resource
+from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
+from console.services.imports import import_backend_resource
+from console.services.list_plans import ListPlan
+from console.services.metadata_filters import parse_metadata_filter
+from console.services.queries import (
+    ORDERING_CHOICES,
+    InvalidPage,
+    ListParams,
+    backend_resources_select,
+    page_of_backend_resources,
+)
+from tests.triage.helpers import add_marketplace_resource
+
+# Names that trip up LIKE patterns, quoting, case folding and the trigram index.
+NAMES = [
+    "GPU node 01", "gpu-node-02", "gPu big", "cpu only", "50% off", "100%", "a_b", "aXb", "a%b",
+    'say "hi"', "it's", "O'Brien", "École d'été", "école", "ÉCOLE", "Straße", "STRASSE",
+    "naïve", "日本語テスト", "x", "xy", "back\\slash", "pipe|bar", "dash-dash", "UPPER", "upper",
+    "mixed Case GPU",
+]
+SEARCHES = [
+    "gpu", "GPU", "Gpu", "g", "gp", "%", "_", "a_b", "a%b", "50%", "'", '"', "it's", 'say "hi"',
+    "é", "É", "école", "ÉCOLE", "ß", "STRASSE", "日本", "\\", "|", "-", "x", "zz", "nothing here",
+    " ", "node 0",
+]
+
+
+@pytest.fixture
+def world(factory, actors):
+    """Reports over three offerings and four projects (two of them named alike), each name
+    several times with different backend ids and times."""
+    second = factory.offering(name="Alpha cloud")
+    third = factory.offering(name="HPC SLURM")  # the same name as actors.offering
+    twin = factory.project(name="Climate modelling")  # the same name as actors.project
+    other = factory.project(name="Zoology")
+    fourth = factory.project(name="astro", customer=other.customer)
+    offerings = [actors.offering, second, third]
+    projects = [actors.project, twin, other, fourth]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for n, (name, copy) in enumerate(product(NAMES, range(3))):
+        rows.append(BackendResource(
+            name=name,
+            backend_id=[f"acct-{n:03d}", f"{name.upper()}-{n % 5}", f"{name}-{n % 5}_2"][copy],
+            offering=offerings[n % 3],
+            project=projects[(n // 3 + copy) % 4],
+            # Some rows share a creation time, so that ties are broken by id.
+            created=start + timedelta(hours=n // 4),
+            modified=start + timedelta(hours=(n * 7) % 50),
+            backend_metadata={},
+        ))
+    db.session.add_all(rows)
+    db.session.commit()
+    return {"offerings": offerings, "projects": projects, "customer": other.customer}
+
+
+def plain(params: ListParams, user) -> list:
+    """The list as the plain query gives it: every row, in order."""
+    return [row.id for row in db.session.scalars(backend_resources_select(params, user)).unique()]
+
+
+def assert_same_as_plain(params: ListParams, user, label: str) -> None:
+    """Check the count and every page, in each way the plan can take, against the plain query."""
+    expected = plain(params, user)
+    for collect in (None, True, False):
+        plan = ListPlan(db.session, params, user, collect=collect)
+        total = plan.total()
+        assert total == len(expected), f"count of {label} (collect={collect})"
+        size = params.page_size
+        for number in range(1, max(1, -(-total // size)) + 1):
+            items = plan.items(number, total) if total else []
+            got = [row.id for row in items]
+            assert got == expected[(number - 1) * size:number * size], (
+                f"page {number} of {label} (collect={collect})"
+            )
+
+
+def test_searches_give_the_plain_answer(world, actors):
+    for term, field, user in product(SEARCHES, ("name", "q"), (actors.staff, actors.agent)):
+        params = ListParams(**{field: term}, ordering=("-created",), page_size=7)
+        assert_same_as_plain(params, user, f"{field}={term!r} for {user.username}")
+
+
+def test_every_sort_key_gives_the_plain_answer(world, actors):
+    for ordering, size in product(ORDERING_CHOICES, (4, 25)):
+        for extra in ({}, {"name": "gpu"}, {"name": "e"}, {"q": "node"}):
+            params = ListParams(ordering=(ordering,), page_size=size, **extra)
+            assert_same_as_plain(params, actors.staff, f"o={ordering} {extra} size {size}")
+    for ordering in (("project_name", "-created"), ("-offering_name", "name")):
+        params = ListParams(ordering=ordering, page_size=9)
+        assert_same_as_plain(params, actors.agent, f"o={','.join(ordering)}")
+
+
+def test_catalogue_filters_and_their_mixes_give_the_plain_answer(world, actors):
+    offering, second, _third = world["offerings"]
+    project, twin, _other, fourth = world["projects"]
+    cases = [
+        {"offering_uuid": offering.uuid},
+        {"project_uuid": twin.uuid},
+        {"offering_uuid": second.uuid, "project_uuid": fourth.uuid},
+        {"customer_uuid": world["customer"].uuid},
+        {"customer_uuid": world["customer"].uuid, "name": "node"},
+        {"offering_uuid": offering.uuid, "name_exact": "École d'été"},
+        {"name_exact": "école"},
+        {"project_uuid": project.uuid, "created": datetime(2026, 1, 2, tzinfo=UTC)},
+        {"name": "gpu", "modified_before": datetime(2026, 1, 2, tzinfo=UTC)},
+        {"backend_id": "GPU NODE 01-0"},
+        {"q": "node", "offering_uuid": offering.uuid},
+        {"offering_uuid": uuid.uuid4()},
+        {"project_uuid": uuid.uuid4(), "name": "gpu"},
+    ]
+    for case, user, ordering in product(cases, (actors.staff, actors.agent),
+                                        ("-created", "project_name", "-offering_name")):
+        params = ListParams(**case, ordering=(ordering,), page_size=6)
+        assert_same_as_plain(params, user, f"{case} o={ordering} for {user.username}")
+
+
+def test_a_page_past_the_end_is_refused_with_the_exact_size(world, actors):
+    params = ListParams(name="gpu", page="99", page_size=5)
+    with pytest.raises(InvalidPage) as refused:
+        page_of_backend_resources(db.session, params, actors.staff)
+    assert refused.value.total == len(plain(params, actors.staff)) > 0
+
+
+def tallies_match_the_reports() -> None:
+    """Check both tallies and the search index against the reports themselves."""
+    pairs = dict(db.session.execute(
+        select(
+            BackendResource.offering_id.concat(":").concat(BackendResource.project_id),
+            func.count(),
+        ).group_by(BackendResource.offering_id, BackendResource.project_id)
+    ).all())
+    tallied = dict(db.session.execute(
+        select(
+            BackendResourceTally.offering_id.concat(":").concat(BackendResourceTally.project_id),
+            BackendResourceTally.reports,
+        )
+    ).all())
+    assert tallied == pairs
+    names = set(db.session.execute(
+        select(BackendResource.offering_id, BackendResource.project_id, BackendResource.name,
+               func.count())
+        .group_by(BackendResource.offering_id, BackendResource.project_id, BackendResource.name)
+    ).all())
+    assert set(db.session.execute(select(
+        BackendResourceNameTally.offering_id, BackendResourceNameTally.project_id,
+        BackendResourceNameTally.name, BackendResourceNameTally.reports,
+    )).all()) == names
+
+
+def test_tallies_follow_inserts_updates_and_deletes(world, actors, factory):
+    tallies_match_the_reports()
+    rows = db.session.scalars(select(BackendResource).order_by(BackendResource.id)).all()
+    rows[0].name = "renamed"
+    rows[1].project = world["projects"][3]
+    rows[2].offering = world["offerings"][1]
+    rows[3].backend_id = "changed"
+    db.session.delete(rows[4])
+    db.session.commit()
+    tallies_match_the_reports()
+    db.session.execute(BackendResource.__table__.delete().where(BackendResource.name == "x"))
+    db.session.execute(
+        BackendResource.__table__.update().where(BackendResource.name == "xy").values(name="yx")
+    )
+    db.session.commit()
+    tallies_match_the_reports()
+    # Deleting an offering deletes its reports (ON DELETE CASCADE), and counts follow.
+    db.session.execute(text("DELETE FROM offerings WHERE id = :id"),
+                       {"id": world["offerings"][2].id})
+    db.session.commit()
+    tallies_match_the_reports()
+    for term in ("renamed", "changed", "x", "yx"):
+        assert_same_as_plain(ListParams(q=term, page_size=50), actors.staff, f"q={term}")
+        assert_same_as_plain(ListParams(name=term, page_size=50), actors.staff, f"name={term}")
+
+
+def test_a_rolled_back_insert_leaves_the_tallies_as_they_were(world, actors, factory):
+    before = db.session.scalar(select(func.sum(BackendResourceTally.reports)))
+    db.session.add(BackendResource(
+        name="ghost", backend_id="ghost", offering=actors.offering, project=actors.project
+    ))
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.sum(BackendResourceTally.reports))) == before
+    assert ListPlan(db.session, ListParams(q="ghost"), actors.staff).total() == 0
+    tallies_match_the_reports()
+
+
+def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
+    with app.app_context():
+        load_demo_data(db.session, backend_resources=300, seed=5, bulk_minimum=0)
+        load_demo_data(db.session, backend_resources=40, seed=5)
+        staff = db.session.scalar(select(User).where(User.username == "staff"))
+        tallies_match_the_reports()
+        for term in ("gpu", "Climate", "hpc_", "-prod", "e"):
+            for field in ("name", "q"):
+                params = ListParams(**{field: term}, page_size=50)
+                assert_same_as_plain(params, staff, f"{field}={term}")
+
+
+# --- Triage: flags, the dismissed views and metadata filters go through the plans too ---------
+
+
+@pytest.fixture
+def triaged(world, actors, factory):
+    """The world with metadata, twins (duplicates), imported and previously imported backend
+    ids, recent and stale reports, and dismissed reports (hidden from the default view)."""
+    offering = world["offerings"][0]
+    rows = db.session.scalars(
+        select(BackendResource).where(BackendResource.offering_id == offering.id)
+        .order_by(BackendResource.id)
+    ).all()
+    now = datetime.now(UTC)
+    for n, row in enumerate(rows):
+        row.backend_metadata = {"partition": "gpu" if n % 2 else "cpu",
+                                "limits": {"cpu": n * 100}}
+        if n % 3 == 0:
+            row.created = now - timedelta(days=1, minutes=n)
+    for row in rows[:3]:
+        row.backend_id = "twin-acct"
+    for row in rows[5:7]:
+        row.backend_id = "twin-other"
+    db.session.commit()
+    add_marketplace_resource(offering, actors.project, rows[8].backend_id, name="mr-ok")
+    add_marketplace_resource(offering, actors.project, rows[9].backend_id, state="Erred",
+                             name="mr-erred")
+    add_marketplace_resource(offering, actors.project, "twin-other", name="mr-twin")
+    dismiss_backend_resource(db.session, report_uuid=rows[0].uuid, user=actors.staff)
+    dismiss_backend_resource(db.session, report_uuid=rows[10].uuid, user=actors.staff)
+    db.session.expire_all()
+    return world | {"rows": rows}
+
+
+def flags_of(params: ListParams, user, items) -> list:
+    """Each row's flag columns, as the table shows them."""
+    return [
+        (row.id, row.imported_resource_uuid, row.previously_imported_state,
+         row.duplicate_count, row.dismissal_id)
+        for row in items
+    ]
+
+
+def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, actors):
+    offering, second, _third = triaged["offerings"]
+    project = triaged["projects"][0]
+    gpu = parse_metadata_filter("partition=gpu")
+    cases = [
+        {}, {"name": "gpu"}, {"q": "acct"}, {"q": "twin"}, {"offering_uuid": offering.uuid},
+        {"offering_uuid": offering.uuid, "project_uuid": project.uuid},
+        {"name_exact": "x"}, {"customer_uuid": triaged["customer"].uuid},
+        {"flags": ("duplicate",)}, {"flags": ("-imported",)}, {"flags": ("imported",)},
+        {"flags": ("previously_imported",)}, {"flags": ("stale", "-duplicate")},
+        {"flags": ("-stale",), "name": "gpu"}, {"metadata": gpu},
+        {"metadata": parse_metadata_filter("limits.cpu>300"), "flags": ("-stale",)},
+        {"metadata": gpu, "offering_uuid": second.uuid},
+    ]
+    views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
+    for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
+        params = ListParams(**case, dismissed=dismissed, with_flags=True, ordering=("-created",),
+                            page_size=8)
+        label = f"{case} dismissed={dismissed} for {user.username}"
+        assert_same_as_plain(params, user, label)
+    for ordering in ("name", "-project_name", "offering_name", "-modified", "backend_id"):
+        params = ListParams(dismissed=DISMISSED_HIDDEN, with_flags=True, ordering=(ordering,),
+                            page_size=10)
+        assert_same_as_plain(params, actors.staff, f"default view o={ordering}")
+
+
+def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, actors):
+    offering = triaged["offerings"][0]
+    for case in ({}, {"offering_uuid": offering.uuid}, {"name": "gpu"}, {"name_exact": "it's"}):
+        params = ListParams(**case, dismissed=DISMISSED_HIDDEN, with_flags=True, stale_days=3)
+        plan = ListPlan(db.session, params, actors.staff)
+        assert plan.tallied, case
+        expected = len(plain(params, actors.staff))
+        shown = len(plain(replace(params, dismissed=DISMISSED_ANY), actors.staff))
+        # Dismissed reports match these filters, yet the default view does not count them.
+        assert plan.total() == expected < shown, case
+        page = page_of_backend_resources(db.session, params, actors.staff)
+        assert flags_of(params, actors.staff, page.items) == flags_of(
+            params, actors.staff,
+            db.session.scalars(backend_resources_select(params, actors.staff).limit(10)).unique(),
+        )
+    # A filter the tallies cannot answer counts the reports.
+    for case in ({"flags": ("stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
+                 {"dismissed": DISMISSED_ONLY}):
+        assert not ListPlan(db.session, ListParams(**case), actors.staff).tallied, case
+
+
+def default_view_matches_the_plain_count(user) -> None:
+    """The default view's total (and a filtered one's) is the plain query's, tallies exact."""
+    tallies_match_the_reports()
+    for case in ({}, {"name": "gpu"}, {"q": "acct"}):
+        for dismissed in (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY):
+            params = ListParams(**case, dismissed=dismissed, with_flags=True)
+            total = page_of_backend_resources(db.session, params, user, with_items=False).total
+            assert total == len(plain(params, user)), f"{case} dismissed={dismissed}"
+
+
+def run_bulk(staff, action: str, query: dict, plans: dict | None = None) -> None:
+    """Create, start and run a bulk job over every report matching `query`."""
+    job = create_bulk_job(db.session, action=action, user=staff, selected=[],
+                          all_matching=True, query_args=MultiDict(query), stale_days=14,
+                          max_rows=1000)
+    job = start_bulk_job(db.session, job, user=staff, plan_values=plans or {})
+    for _ in range(50):
+        process_chunk(db.session, job.uuid, seconds=60)
+        db.session.refresh(job)
+        if job.state == BULK_DONE:
+            return
+    raise AssertionError("the bulk job did not finish")
+
+
+def test_counts_stay_exact_through_dismiss_restore_import_and_bulk_actions(triaged, actors):
+    staff, rows = actors.staff, triaged["rows"]
+    default_view_matches_the_plain_count(staff)
+    dismiss_backend_resource(db.session, report_uuid=rows[5].uuid, user=staff)
+    default_view_matches_the_plain_count(staff)
+    restore_backend_resource(db.session, report_uuid=rows[0].uuid, user=staff)
+    default_view_matches_the_plain_count(staff)
+    import_backend_resource(db.session, backend_resource_uuid=rows[12].uuid,
+                            plan_value=actors.plan.uuid.hex, user=staff)
+    default_view_matches_the_plain_count(staff)
+    run_bulk(staff, BULK_DISMISS, {"name": "node"})
+    default_view_matches_the_plain_count(staff)
+    run_bulk(staff, BULK_DELETE, {"name": "gpu", "dismissed": "any"})
+    default_view_matches_the_plain_count(staff)
+    plans = {actors.offering.uuid.hex: actors.plan.uuid.hex}
+    run_bulk(staff, BULK_IMPORT, {"offering_uuid": actors.offering.uuid.hex, "q": "acct"}, plans)
+    default_view_matches_the_plain_count(staff)
+    assert db.session.scalar(select(func.count()).select_from(BackendResource)) > 0
