@@ -39,13 +39,10 @@ lint: $(VENV)/.installed
 agent-venv: $(VENV)/.installed
 	$(BIN)/python -m tests.agent.agent_venv $(AGENT_VENV)
 
-# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database), then
-# the tests that stop and restart the shared RabbitMQ run alone.
+# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database).
 TEST_WORKERS ?= 4
 test: lint agent-venv
-	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) \
-	  $(BIN)/pytest -n $(TEST_WORKERS) -m "not broker_restart"
-	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -m broker_restart
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -n $(TEST_WORKERS)
 
 # Mutation testing of the permission, import, query and login code ([tool.mutmut] in
 # pyproject.toml), not part of `make test`: on SQLite only, stopped after MUTANTS_MINUTES.

@@ -74,16 +74,7 @@ def _needs(item) -> str | None:
 def pytest_collection_modifyitems(config, items):
     """Leave out, and count, the tests this machine cannot run; `pytest_terminal_summary` says so
     in one line each instead of one SKIPPED line per test. Under CI nothing is left out: a
-    missing PostgreSQL or Chromium fails the run instead. Under xdist, the tests that restart the
-    shared broker are skipped: they would break the other workers' broker tests (`make test`
-    runs them alone, after the parallel run)."""
-    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= 2:
-        alone = pytest.mark.skip(
-            reason="restarts the shared RabbitMQ: run alone (-m broker_restart)"
-        )
-        for item in items:
-            if item.get_closest_marker("broker_restart"):
-                item.add_marker(alone)
+    missing PostgreSQL or Chromium fails the run instead."""
     if os.environ.get("CI"):
         return
     kept, dropped, left_out = [], [], config.stash[_LEFT_OUT]
