@@ -5,7 +5,12 @@ from flask import current_app, request
 from console.api import bp
 from console.api.auth import current_user
 from console.api.pagination import paginated_response
-from console.api.representations import backend_resource_json, marketplace_resource_json
+from console.api.representations import (
+    BACKEND_RESOURCE_COLUMNS,
+    backend_resource_json,
+    backend_resource_rows_json,
+    marketplace_resource_json,
+)
 from console.api.request_body import request_data
 from console.api.responses import empty_response, json_response
 from console.api.routing import refuse_other_methods
@@ -40,9 +45,10 @@ def backend_resource_list():
         max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
     )
     page = page_of_backend_resources(
-        db.session, params, current_user(), with_items=request.method != "HEAD"
+        db.session, params, current_user(), with_items=request.method != "HEAD",
+        columns=BACKEND_RESOURCE_COLUMNS,
     )
-    return paginated_response(page, [backend_resource_json(item) for item in page.items])
+    return paginated_response(page, backend_resource_rows_json(page.items))
 
 
 @bp.post(LIST_RULE)

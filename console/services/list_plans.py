@@ -42,6 +42,7 @@ from console.services.queries import (
     catalogue_clauses,
     filter_clauses,
     ordering_clauses,
+    relation_joins,
     with_relations,
 )
 
@@ -203,8 +204,12 @@ class ListPlan:
             clauses.append(BackendResource.id.in_(search_hits(params.q)))
         return clauses
 
-    def items(self, number: int, total: int) -> list:
-        """Load page `number` (1-based) of `total` rows: one statement."""
+    def items(self, number: int, total: int, *, columns: tuple | None = None) -> list:
+        """Load page `number` (1-based) of `total` rows: one statement.
+
+        With `columns`, plain rows of those columns (of the report and its joined project,
+        customer, offering and provider): no objects to build, for callers that only read.
+        """
         size = self.params.page_size
         offset = (number - 1) * size
         ordering = self.params.ordering
@@ -217,6 +222,13 @@ class ListPlan:
         else:
             ids = self.page_ids(ordering, offset + limit, total)
         ids = ids.limit(limit).offset(offset)
+        if columns is not None:
+            statement = (
+                relation_joins(select(*columns).select_from(BackendResource))
+                .where(BackendResource.id.in_(ids))
+                .order_by(*ordering_clauses(self.params.ordering))
+            )
+            return list(self.session.execute(statement))
         statement = (
             with_relations(select(BackendResource), self.params, with_metadata=self.with_metadata)
             .where(BackendResource.id.in_(ids))

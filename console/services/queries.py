@@ -182,10 +182,7 @@ def with_relations(statement, params: ListParams, *, with_metadata: bool = True)
     option that loads more (or less) per row belongs here.
     """
     statement = (
-        statement.join(BackendResource.project)
-        .join(Project.customer)
-        .join(BackendResource.offering)
-        .join(Offering.customer.of_type(Provider))
+        relation_joins(statement)
         .options(
             contains_eager(BackendResource.project).contains_eager(Project.customer),
             contains_eager(BackendResource.offering).contains_eager(
@@ -197,6 +194,16 @@ def with_relations(statement, params: ListParams, *, with_metadata: bool = True)
     if not with_metadata:
         statement = statement.options(defer(BackendResource.backend_metadata, raiseload=True))
     return statement
+
+
+def relation_joins(statement):
+    """Join each report's project, customer, offering and provider (every list row has them)."""
+    return (
+        statement.join(BackendResource.project)
+        .join(Project.customer)
+        .join(BackendResource.offering)
+        .join(Offering.customer.of_type(Provider))
+    )
 
 
 def scope_clauses(params: ListParams, user) -> list:
@@ -214,12 +221,14 @@ def backend_resources_count_select(params: ListParams, user):
 
 
 def page_of_backend_resources(
-    session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True
+    session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True,
+    columns: tuple | None = None,
 ) -> "Page":
     """Return one page of the list: two statements, the count and the rows.
 
     The answer is always that of `backend_resources_select` and its count; `ListPlan` only
-    picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded.
+    picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded;
+    with `columns` the items are plain rows of those columns instead of loaded objects.
     """
     from console.services.list_plans import ListPlan  # it builds on this module
 
@@ -228,7 +237,7 @@ def page_of_backend_resources(
     number, _pages = page_number(params.page, total, params.page_size)
     items = []
     if with_items and total:
-        items = plan.items(number, total)
+        items = plan.items(number, total, columns=columns)
     return Page(items=items, total=total, number=number, size=params.page_size)
 
 

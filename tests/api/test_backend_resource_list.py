@@ -309,3 +309,17 @@ def test_head_counts_without_loading_the_page(api, actors, factory, count_statem
     with count_statements() as statements:
         response = api.get("/api/backend-resources/?page_size=3&page=2")
     assert len(response.get_json()) == 3 and len(statements) == 3
+
+
+@pytest.mark.parametrize("ordering", ["-created", "project_name", "-offering_name", "name"])
+def test_each_list_item_is_the_report_as_its_detail_shows_it(api, world, actors, factory, ordering):
+    factory.backend_resource(
+        world["other_offering"], world["other_project"], name="meta", backend_id="",
+        backend_metadata={"limits": {"cpu": 4}, "tags": ["a", "é"]},
+    )
+    factory.backend_resource(actors.offering, actors.project, name="no-meta", backend_id=None,
+                             backend_metadata=None)
+    listed = api.get(f"/api/backend-resources/?o={ordering}").get_json()
+    assert len(listed) == 5
+    for item in listed:
+        assert item == api.get(f"/api/backend-resources/{item['uuid']}/").get_json()

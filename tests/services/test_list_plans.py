@@ -2,6 +2,7 @@
 rows, in its order, with its count, on SQLite and PostgreSQL."""
 
 import uuid
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import product
@@ -24,6 +25,7 @@ from console.models import (
 )
 from console.services.bulk import create_bulk_job, process_chunk, start_bulk_job
 from console.services.dismissals import dismiss_backend_resource, restore_backend_resource
+from console.services.filter_options import pair_counts_select
 from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
 from console.services.imports import import_backend_resource
 from console.services.list_plans import ListPlan
@@ -355,3 +357,26 @@ def test_counts_stay_exact_through_dismiss_restore_import_and_bulk_actions(triag
     run_bulk(staff, BULK_IMPORT, {"offering_uuid": actors.offering.uuid.hex, "q": "acct"}, plans)
     default_view_matches_the_plain_count(staff)
     assert db.session.scalar(select(func.count()).select_from(BackendResource)) > 0
+
+
+def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, actors):
+    offering = triaged["offerings"][0]
+    cases = [
+        {}, {"name": "gpu"}, {"name": "%"}, {"name": "a_b"}, {"name": "É"}, {"name_exact": "it's"},
+        {"name": "nothing here"}, {"offering_uuid": offering.uuid},
+        {"flags": ("-imported",)}, {"q": "acct"},
+    ]
+    views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
+    for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
+        params = ListParams(**case, dismissed=dismissed)
+        shared = replace(params, offering_uuid=None)
+        reports = db.session.scalars(backend_resources_select(shared, user)).unique()
+        expected = Counter((row.project_id, row.offering_id) for row in reports)
+        got = db.session.execute(pair_counts_select(db.session, shared, user)).all()
+        label = f"{case} dismissed={dismissed} for {user.username}"
+        assert sorted(got) == sorted((*pair, n) for pair, n in expected.items()), label
+        # The default view subtracts dismissed reports that exist among these pairs.
+        if case == {} and dismissed == DISMISSED_HIDDEN and user is actors.staff:
+            assert sum(expected.values()) < db.session.scalar(
+                select(func.sum(BackendResourceTally.reports))
+            )
