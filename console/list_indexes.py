@@ -195,7 +195,17 @@ def bulk_loading(session):
         session.execute(text(statement))
     for index in indexes:
         index.drop(connection)
-    yield
+    try:
+        yield
+        _rebuild(session, connection, dialect, indexes)
+    finally:
+        if dialect == "sqlite":
+            # Straight through the driver: this runs after a failed load too.
+            connection.connection.driver_connection.execute(f"PRAGMA cache_size = {cache_size}")
+
+
+def _rebuild(session, connection, dialect: str, indexes: list) -> None:
+    """Build the indexes, tallies, search index and triggers that bulk_loading set aside."""
     for index in indexes:
         index.create(connection)
     rebuild_tallies(session)
@@ -210,9 +220,7 @@ def bulk_loading(session):
         statements = [s for s in POSTGRESQL_STATEMENTS if s.lstrip().startswith("CREATE TRIGGER")]
     for statement in statements:
         session.execute(text(statement))
-    if dialect == "sqlite":
-        session.execute(text(f"PRAGMA cache_size = {cache_size}"))
-    else:
+    if dialect == "postgresql":
         # Fresh statistics for the planner (ANALYZE, unlike VACUUM, runs in a transaction).
         session.execute(text("ANALYZE backend_resources"))
         session.execute(text("ANALYZE backend_resource_tallies"))
