@@ -147,10 +147,12 @@ def ensure_database(kind: str, size: int, seed: int, postgres_base: str) -> dict
     env = dict(os.environ, CONSOLE_DATABASE_URL=url, CONSOLE_SECRET_KEY="bench")
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     run_timed([*flask, "db", "upgrade"], env, timeout=600)
+    load_before = os.getloadavg()[0]
     wall, cpu, memory = run_timed(
         [*flask, "demo-data", "--backend-resources", str(size), "--seed", str(seed)],
         env, timeout=1800,
     )
+    load = (load_before, os.getloadavg()[0])
     if kind == "postgresql":
         from sqlalchemy import create_engine, text
 
@@ -158,8 +160,9 @@ def ensure_database(kind: str, size: int, seed: int, postgres_base: str) -> dict
         with engine.connect() as connection:
             connection.execute(text("VACUUM ANALYZE"))
         engine.dispose()
-    facts["built"] = (wall, cpu, memory)
-    log(f"  {kind} {size:,}: seeded in {wall:.1f} s ({cpu:.1f} s CPU), peak {memory:.0f} MB")
+    facts["built"] = (wall, cpu, memory, load)
+    log(f"  {kind} {size:,}: seeded in {wall:.1f} s ({cpu:.1f} s CPU), peak {memory:.0f} MB, "
+        f"load average {load[0]:.1f} before, {load[1]:.1f} after")
     return facts
 
 
@@ -748,9 +751,10 @@ def print_table(sizes: list[int], rows_by_size: dict, results: dict, seeding: di
             print(f"Q3 at {size:,} reports is page {deep} (the last if there are fewer than 200)")
     for (kind, size), built in sorted(seeding.items()):
         if built:
-            wall, cpu, memory = built
+            wall, cpu, memory, load = built
             print(f"seeding {size:,} reports on {kind}: {wall:.1f} s ({cpu:.1f} s CPU), "
-                  f"peak memory {memory:.0f} MB")
+                  f"peak memory {memory:.0f} MB, load average {load[0]:.1f} before, "
+                  f"{load[1]:.1f} after")
 
 
 # ---------------------------------------------------------------------------------------------

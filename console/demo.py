@@ -11,9 +11,10 @@ import json
 import multiprocessing
 import random
 import uuid as uuid_module
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from itertools import accumulate
+from itertools import accumulate, islice
 
 from sqlalchemy import func, select
 
@@ -32,9 +33,10 @@ from console.services.catalog import ensure_role_grant, parse_catalog, upsert_ca
 
 DEMO_PASSWORD = "demo"
 DEMO_NAMESPACE = uuid_module.UUID("6f1c9a52-3d4e-4b8a-9c1e-5a7d2b0e8f31")
-INSERT_BATCH_SIZE = 5000
+HELPER_BATCH_SIZE = 5000
 BULK_LOAD_MINIMUM = 20_000
-HISTORY = timedelta(weeks=8)
+HISTORY_SECONDS = timedelta(weeks=8).total_seconds()
+MODIFIED_WITHIN = 10 * 86400  # a report was last modified within ten days of its creation
 
 HPC_PROVIDER = "northbridge-hpc"
 
@@ -155,6 +157,24 @@ FLAVORS = {
     "m1.xlarge": (8, 16384), "g1.a100": (16, 131072),
 }
 IMAGES = ("Ubuntu 22.04", "Ubuntu 24.04", "Rocky Linux 9", "Debian 12")
+VM_FLAVORS = tuple(FLAVORS)[:4]
+VM_DISKS = (20, 40, 100, 250)
+ZONES = ("nova", "az-1", "az-2")
+RUNTIME_STATES = ("ACTIVE", "ACTIVE", "ACTIVE", "SHUTOFF")
+YEARS = (2023, 2024, 2025)
+CPU_LIMITS = (10_000, 25_000, 50_000, 100_000, 250_000)
+MEMORY_LIMITS = (51_200, 102_400, 204_800, 409_600)
+GPU_LIMITS = (100, 200, 400, 800, 2_000)
+QOS = ("normal", "normal", "high", "long", "debug")
+ENVIRONMENTS = ("prod", "dev", "staging", "test")
+TENANT_CORES = (16, 32, 64, 128, 256)
+STORAGE_TERABYTES = (1, 5, 10, 20, 50, 100)
+STORAGE_USES = ("data", "archive", "shared", "raw", "results")
+FILESYSTEMS = ("cephfs", "s3")
+TAPE_TERABYTES = (10, 50, 100, 500)
+# uuid.UUID(int=n, version=4) without the object: clear the variant and version bits, set them.
+UUID4_MASK = ~((0xC000 << 48) | (0xF000 << 64))
+UUID4_BITS = (0x8000 << 48) | (4 << 76)
 
 
 def demo_uuid(kind: str, slug: str) -> uuid_module.UUID:
@@ -245,34 +265,33 @@ def _load(session, count: int, seed: int, now: datetime, bulk_minimum: int) -> D
     existing_resources = session.scalar(select(func.count(BackendResource.id)))
     rng = random.Random(f"demo:{seed}:{existing_resources}")
     anchor = datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
-    generator = ResourceGenerator(session, rng, anchor)
-    bulk = count >= bulk_minimum and count >= existing_resources
     writer = RowWriter(session)
+    generator = ResourceGenerator(session, rng, anchor, writer.time_suffix)
+    bulk = count >= bulk_minimum and count >= existing_resources
     if bulk:
         with bulk_loading(session):
-            for values in values_made_by_a_helper(generator, writer, count):
-                writer.write_values(values)
-                result.backend_resources_added += len(values)
+            writer.write(rows_made_by_a_helper(generator, count))
     else:
-        for batch in generator.batches(count, INSERT_BATCH_SIZE):
-            writer.write_values([writer.values(row) for row in batch])
-            result.backend_resources_added += len(batch)
+        writer.write(generator.rows(count))
+    result.backend_resources_added = count
     return result
 
 
-def values_made_by_a_helper(generator, writer, count: int):
-    """Yield batches of driver-ready rows that a forked helper process makes meanwhile.
+def rows_made_by_a_helper(generator, count: int):
+    """Yield `count` stored-form rows that a forked helper process makes meanwhile.
 
     Making rows is Python work for one CPU; writing them is the database's (and the other
     CPU's): side by side, a million reports take the longer of the two, not their sum. The
-    helper holds the generator as it was at the fork, so a seed still gives the same rows.
+    helper holds the generator as it was at the fork, so a seed still gives the same rows, and
+    sends them in batches, so that memory stays flat.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
 
     def make() -> None:
-        for batch in generator.batches(count, INSERT_BATCH_SIZE):
-            sender.send([writer.values(row) for row in batch])
+        rows = generator.rows(count)
+        while batch := list(islice(rows, HELPER_BATCH_SIZE)):
+            sender.send(batch)
         sender.send(None)
 
     helper = context.Process(target=make, daemon=True)
@@ -281,12 +300,12 @@ def values_made_by_a_helper(generator, writer, count: int):
     try:
         while True:
             try:
-                values = receiver.recv()
+                batch = receiver.recv()
             except EOFError:
                 raise RuntimeError("the demo data helper process stopped early") from None
-            if values is None:
+            if batch is None:
                 return
-            yield values
+            yield from batch
     finally:
         receiver.close()
         helper.join(timeout=10)
@@ -294,37 +313,23 @@ def values_made_by_a_helper(generator, writer, count: int):
             helper.terminate()
 
 
-def _sqlite_time(moment: datetime) -> str:
-    """A timestamp as UTCDateTime stores it in SQLite: naive UTC text with microseconds."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 class RowWriter:
-    """Writes batches of backend resource rows straight through the database driver.
+    """Writes backend resource rows, already in their stored form, straight through the driver.
 
-    Values take the form the columns' SQLAlchemy types would give them (a test holds the two
-    equal), converted here directly because the types' own converters cost as much as making
-    the rows; PostgreSQL receives them through COPY.
+    One statement takes every row from an iterator: `executemany` on SQLite, `COPY` on
+    PostgreSQL; neither holds more than a buffer of rows at a time.
     """
 
     COLUMNS = (
         "uuid", "name", "backend_id", "backend_metadata", "metadata_summary", "offering_id",
         "project_id", "created", "modified",
     )
-    CONVERTERS = {
-        "sqlite": {
-            "uuid": lambda value: value.hex, "backend_metadata": json.dumps,
-            "created": _sqlite_time, "modified": _sqlite_time,
-        },
-        "postgresql": {"backend_metadata": json.dumps},
-    }
 
     def __init__(self, session):
         self.connection = session.connection()
-        dialect = self.connection.dialect.name
-        converters = self.CONVERTERS[dialect]
-        self.converters = [(name, converters.get(name)) for name in self.COLUMNS]
-        self.postgresql = dialect == "postgresql"
+        self.postgresql = self.connection.dialect.name == "postgresql"
+        # SQLite keeps naive UTC text (see UTCDateTime); PostgreSQL is told the zone.
+        self.time_suffix = "+00:00" if self.postgresql else ""
         names = ", ".join(self.COLUMNS)
         if self.postgresql:
             self.sql = f"COPY backend_resources ({names}) FROM STDIN"
@@ -332,26 +337,16 @@ class RowWriter:
             marks = ", ".join("?" for _ in self.COLUMNS)
             self.sql = f"INSERT INTO backend_resources ({names}) VALUES ({marks})"
 
-    def values(self, row: dict) -> tuple:
-        """Return the row's values as the driver takes them."""
-        return tuple(
-            convert(row[name]) if convert else row[name] for name, convert in self.converters
-        )
-
-    def write(self, rows: list[dict]) -> None:
-        """Insert the rows."""
-        self.write_values([self.values(row) for row in rows])
-
-    def write_values(self, values: list[tuple]) -> None:
-        """Insert rows already converted by `values`."""
+    def write(self, rows) -> None:
+        """Insert the rows, tuples in COLUMNS order, from any iterable."""
         cursor = self.connection.connection.driver_connection.cursor()
         try:
             if self.postgresql:
                 with cursor.copy(self.sql) as copy:
-                    for value in values:
-                        copy.write_row(value)
+                    for row in rows:
+                        copy.write_row(row)
             else:
-                cursor.executemany(self.sql, values)
+                cursor.executemany(self.sql, rows)
         finally:
             cursor.close()
 
@@ -391,12 +386,22 @@ def _grant_agent_roles(session, agent: User) -> None:
 
 
 class ResourceGenerator:
-    """Makes rows of backend resources the way site agents report them."""
+    """Makes backend resources the way site agents report them, as rows in their stored form.
 
-    def __init__(self, session, rng: random.Random, anchor: datetime):
+    The random draws are those of the first version of this generator, in the same order, so a
+    seed keeps giving the same reports (a test pins them). The rows come out as the database
+    stores them: uuids as hex, metadata as the JSON text `json.dumps` writes (written here
+    directly, at a fraction of its cost), times as UTC text; see RowWriter.
+    """
+
+    def __init__(self, session, rng: random.Random, anchor: datetime, time_suffix: str = ""):
         self.rng = rng
-        self.anchor = anchor
-        self.offerings = []  # (definition, offering id, [project rows])
+        self.random = rng.random
+        self.below = rng._randbelow  # what rng.choice and rng.randint draw with
+        self.bits = rng.getrandbits
+        self.anchor = anchor.astimezone(UTC).replace(tzinfo=None)
+        self.time_suffix = time_suffix
+        self.offerings = []  # (offering id, [project rows], row maker, its definition)
         project_ids = dict(session.execute(
             select(Project.uuid, Project.id).where(Project.uuid.in_([
                 demo_uuid("project", project[0])
@@ -414,21 +419,24 @@ class ResourceGenerator:
                 for _name, definitions in PROVIDERS.values() for slug in definitions
             ]))
         ).all())
+        weights = []
         for _name, definitions in PROVIDERS.values():
             for slug, definition in definitions.items():
                 if not definition["weight"]:
                     continue
                 allowed = definition.get("projects_of")
                 projects = [p for p in all_projects if allowed in (None, p[3])]
+                make = getattr(self, f"_{definition['kind']}")
                 self.offerings.append(
-                    (definition, offering_ids[demo_uuid("offering", slug)], projects)
+                    (offering_ids[demo_uuid("offering", slug)], projects, make, definition)
                 )
-        # Cumulative weights: the same draws as `weights`, without summing them on every row.
-        self.weights = list(
-            accumulate(definition["weight"] for definition, _id, _p in self.offerings)
-        )
+                weights.append(definition["weight"])
+        # Cumulative weights: the draw of rng.choices(cum_weights=...), without its checks.
+        self.weights = list(accumulate(weights))
+        self.total_weight = self.weights[-1] + 0.0
         self.used_backend_ids = self._used_backend_ids(session, list(offering_ids.values()))
         self.last_suffix: dict = {}
+        self.limits: dict = {}  # limits -> (their JSON, the metadata summary they give)
 
     @staticmethod
     def _used_backend_ids(session, offering_ids: list[int]) -> set:
@@ -441,37 +449,32 @@ class ResourceGenerator:
             ).all())
         return used
 
-    def batches(self, count: int, size: int):
-        """Yield `count` rows ready for a bulk insert, `size` at a time (memory stays flat)."""
-        for start in range(0, count, size):
-            yield [self.row() for _ in range(min(size, count - start))]
+    def rows(self, count: int):
+        """Yield `count` rows, one at a time (memory stays flat)."""
+        for _ in range(count):
+            yield self.row()
 
-    def row(self) -> dict:
-        """Return one backend resource as a dict of column values."""
-        rng = self.rng
-        definition, offering_id, projects = rng.choices(self.offerings, cum_weights=self.weights)[0]
-        project_id, project_name, code, _customer = rng.choice(projects)
-        make = getattr(self, f"_{definition['kind']}")
-        name, backend_id, metadata = make(definition, project_name, code)
-        backend_id = self._unique(offering_id, backend_id)
-        if definition["kind"] == "slurm":
-            metadata["account"] = backend_id
-        elif "path" in metadata:
-            metadata["path"] = f"/ceph/projects/{backend_id}"
-        created = self.anchor - timedelta(seconds=rng.uniform(0, HISTORY.total_seconds()))
+    def row(self) -> tuple:
+        """Return one backend resource as a tuple in RowWriter.COLUMNS order."""
+        offering_id, projects, make, definition = self.offerings[
+            bisect_right(self.weights, self.random() * self.total_weight, 0, len(self.weights) - 1)
+        ]
+        project_id, project_name, code, _customer = projects[self.below(len(projects))]
+        name, backend_id, metadata, summary = make(definition, project_name, code, offering_id)
+        created = self.anchor - timedelta(seconds=HISTORY_SECONDS * self.random())
         age = (self.anchor - created).total_seconds()
-        modified = created + timedelta(seconds=rng.uniform(0, min(age, 10 * 86400)))
-        return {
-            "uuid": uuid_module.UUID(int=rng.getrandbits(128), version=4),
-            "name": name[:150],
-            "backend_id": backend_id,
-            "backend_metadata": metadata,
-            "metadata_summary": summarize_metadata(metadata),
-            "offering_id": offering_id,
-            "project_id": project_id,
-            "created": created,
-            "modified": modified,
-        }
+        modified = created + timedelta(seconds=min(age, MODIFIED_WITHIN) * self.random())
+        return (
+            f"{self.bits(128) & UUID4_MASK | UUID4_BITS:032x}",
+            name[:150],
+            backend_id,
+            metadata,
+            summary,
+            offering_id,
+            project_id,
+            created.isoformat(" ", "microseconds") + self.time_suffix,
+            modified.isoformat(" ", "microseconds") + self.time_suffix,
+        )
 
     def _unique(self, offering_id: int, backend_id: str) -> str:
         """Return the backend id, suffixed if the offering already has it.
@@ -488,93 +491,114 @@ class ResourceGenerator:
         self.last_suffix[key] = number
         return candidate
 
-    def _users(self) -> list[str]:
-        """Return a few cluster usernames."""
-        return sorted({
-            f"{self.rng.choice(FIRST_NAMES)}{self.rng.choice(LAST_INITIALS)}"
-            for _ in range(self.rng.randint(1, 6))
+    def _limits(self, limits: tuple) -> tuple[str, str]:
+        """Return the JSON of limits given as (key, value) pairs, and the summary they give."""
+        known = self.limits.get(limits)
+        if known is None:
+            as_dict = dict(limits)
+            known = self.limits[limits] = (
+                json.dumps(as_dict), summarize_metadata({"limits": as_dict})
+            )
+        return known
+
+    def _pick(self, options: tuple):
+        """rng.choice(options), drawn the same way."""
+        return options[self.below(len(options))]
+
+    def _users(self) -> str:
+        """Return a few cluster usernames, as a JSON list."""
+        pick = self._pick
+        users = sorted({
+            f"{pick(FIRST_NAMES)}{pick(LAST_INITIALS)}" for _ in range(1 + self.below(6))
         })
+        return '["' + '", "'.join(users) + '"]'
 
-    def _slurm(self, definition: dict, project_name: str, code: str):
+    def _slurm(self, definition: dict, project_name: str, code: str, offering_id: int):
         """A SLURM account with its limits, partition, QoS and users."""
-        rng = self.rng
-        year = rng.choice((2023, 2024, 2025))
-        purpose = rng.choice(PURPOSES)
-        gpu = definition["partition"] == "gpu" or rng.random() < 0.3
-        limits = {
-            "cpu": rng.choice((10_000, 25_000, 50_000, 100_000, 250_000)),
-            "mem": rng.choice((51_200, 102_400, 204_800, 409_600)),
-        }
+        pick = self._pick
+        year = pick(YEARS)
+        purpose = pick(PURPOSES)
+        gpu = definition["partition"] == "gpu" or self.random() < 0.3
+        cpu = pick(CPU_LIMITS)
+        mem = pick(MEMORY_LIMITS)
+        limits = (("cpu", cpu), ("mem", mem))
         if gpu:
-            limits["gpu"] = rng.choice((100, 200, 400, 800, 2_000))
-        metadata = {
-            "limits": limits,
-            "partition": definition["partition"],
-            "qos": rng.choice(("normal", "normal", "high", "long", "debug")),
-            "cluster": "taurus",
-            "parent_account": f"{definition['prefix']}_root",
-            "users": self._users(),
-            "usage": {"cpu": round(limits["cpu"] * rng.uniform(0, 0.9))},
-        }
-        name = f"{project_name} {year} - {purpose}"
-        return name, f"{definition['prefix']}_{code}_{year}", metadata
+            limits += (("gpu", pick(GPU_LIMITS)),)
+        limits_json, summary = self._limits(limits)
+        qos = pick(QOS)
+        users = self._users()
+        usage = round(cpu * (0.9 * self.random()))
+        prefix = definition["prefix"]
+        account = self._unique(offering_id, f"{prefix}_{code}_{year}")
+        metadata = (
+            f'{{"limits": {limits_json}, "partition": "{definition["partition"]}", '
+            f'"qos": "{qos}", "cluster": "taurus", "parent_account": "{prefix}_root", '
+            f'"users": {users}, "usage": {{"cpu": {usage}}}, "account": "{account}"}}'
+        )
+        return f"{project_name} {year} - {purpose}", account, metadata, summary
 
-    def _tenant(self, definition: dict, project_name: str, code: str):
+    def _tenant(self, definition: dict, project_name: str, code: str, offering_id: int):
         """An OpenStack project with its quotas."""
-        rng = self.rng
-        environment = rng.choice(("prod", "dev", "staging", "test"))
-        cores = rng.choice((16, 32, 64, 128, 256))
-        metadata = {
-            "limits": {"cores": cores, "ram": cores * 4096, "storage": cores * 64 * 1024},
-            "region": "north-1",
-            "external_network": "public-net",
-            "domain": "research",
-        }
-        backend_id = f"{rng.getrandbits(128):032x}"
-        return f"{code}-{environment}", backend_id, metadata
+        environment = self._pick(ENVIRONMENTS)
+        cores = self._pick(TENANT_CORES)
+        limits_json, summary = self._limits(
+            (("cores", cores), ("ram", cores * 4096), ("storage", cores * 64 * 1024))
+        )
+        backend_id = self._unique(offering_id, f"{self.bits(128):032x}")
+        metadata = (
+            f'{{"limits": {limits_json}, "region": "north-1", '
+            f'"external_network": "public-net", "domain": "research"}}'
+        )
+        return f"{code}-{environment}", backend_id, metadata, summary
 
-    def _vm(self, definition: dict, project_name: str, code: str):
+    def _vm(self, definition: dict, project_name: str, code: str, offering_id: int):
         """A virtual machine with its flavor, image and addresses."""
-        rng = self.rng
-        role = rng.choice(VM_ROLES)
-        flavor = "g1.a100" if role == "gpu-node" else rng.choice(list(FLAVORS)[:4])
+        pick, below = self._pick, self.below
+        role = pick(VM_ROLES)
+        flavor = "g1.a100" if role == "gpu-node" else pick(VM_FLAVORS)
         cores, ram = FLAVORS[flavor]
-        metadata = {
-            "limits": {"cores": cores, "ram": ram, "disk": rng.choice((20, 40, 100, 250))},
-            "flavor": flavor,
-            "image": rng.choice(IMAGES),
-            "availability_zone": rng.choice(("nova", "az-1", "az-2")),
-            "internal_ips": [f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
-                             f"{rng.randint(2, 254)}"],
-            "runtime_state": rng.choice(("ACTIVE", "ACTIVE", "ACTIVE", "SHUTOFF")),
-        }
-        name = f"{code}-{role}-{rng.randint(1, 12):02d}"
-        backend_id = str(uuid_module.UUID(int=rng.getrandbits(128), version=4))
-        return name, backend_id, metadata
+        limits_json, summary = self._limits(
+            (("cores", cores), ("ram", ram), ("disk", pick(VM_DISKS)))
+        )
+        image = pick(IMAGES)
+        zone = pick(ZONES)
+        address = f"10.{below(256)}.{below(256)}.{2 + below(253)}"
+        state = pick(RUNTIME_STATES)
+        name = f"{code}-{role}-{1 + below(12):02d}"
+        number = f"{self.bits(128) & UUID4_MASK | UUID4_BITS:032x}"
+        backend_id = self._unique(offering_id, "-".join((
+            number[:8], number[8:12], number[12:16], number[16:20], number[20:]
+        )))
+        metadata = (
+            f'{{"limits": {limits_json}, "flavor": "{flavor}", "image": "{image}", '
+            f'"availability_zone": "{zone}", "internal_ips": ["{address}"], '
+            f'"runtime_state": "{state}"}}'
+        )
+        return name, backend_id, metadata, summary
 
-    def _storage(self, definition: dict, project_name: str, code: str):
+    def _storage(self, definition: dict, project_name: str, code: str, offering_id: int):
         """A CephFS volume or S3 bucket with its quota."""
-        rng = self.rng
-        terabytes = rng.choice((1, 5, 10, 20, 50, 100))
-        use = rng.choice(("data", "archive", "shared", "raw", "results"))
-        metadata = {
-            "limits": {"storage": terabytes * 1024},
-            "quota": {"storage_tb": terabytes, "inodes": terabytes * 1_000_000},
-            "usage_tb": round(terabytes * rng.uniform(0, 1), 2),
-            "filesystem": rng.choice(("cephfs", "s3")),
-            "path": "",
-        }
-        return f"{project_name} {use}", f"vol-{code}-{use}", metadata
+        terabytes = self._pick(STORAGE_TERABYTES)
+        use = self._pick(STORAGE_USES)
+        limits_json, summary = self._limits((("storage", terabytes * 1024),))
+        used = round(terabytes * self.random(), 2)
+        filesystem = self._pick(FILESYSTEMS)
+        backend_id = self._unique(offering_id, f"vol-{code}-{use}")
+        metadata = (
+            f'{{"limits": {limits_json}, "quota": {{"storage_tb": {terabytes}, '
+            f'"inodes": {terabytes * 1_000_000}}}, "usage_tb": {used!r}, '
+            f'"filesystem": "{filesystem}", "path": "/ceph/projects/{backend_id}"}}'
+        )
+        return f"{project_name} {use}", backend_id, metadata, summary
 
-    def _tape(self, definition: dict, project_name: str, code: str):
+    def _tape(self, definition: dict, project_name: str, code: str, offering_id: int):
         """A tape archive allocation."""
-        rng = self.rng
-        terabytes = rng.choice((10, 50, 100, 500))
-        year = rng.choice((2023, 2024, 2025))
-        metadata = {
-            "limits": {"storage": terabytes * 1024},
-            "copies": 2,
-            "retention_years": 10,
-            "library": "IBM TS4500",
-        }
-        return f"{project_name} archive {year}", f"tape-{code}-{year}", metadata
+        terabytes = self._pick(TAPE_TERABYTES)
+        year = self._pick(YEARS)
+        limits_json, summary = self._limits((("storage", terabytes * 1024),))
+        backend_id = self._unique(offering_id, f"tape-{code}-{year}")
+        metadata = (
+            f'{{"limits": {limits_json}, "copies": 2, "retention_years": 10, '
+            f'"library": "IBM TS4500"}}'
+        )
+        return f"{project_name} archive {year}", backend_id, metadata, summary

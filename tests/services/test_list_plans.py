@@ -216,14 +216,20 @@ def test_a_rolled_back_insert_leaves_the_tallies_as_they_were(world, actors, fac
 
 def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
     with app.app_context():
-        load_demo_data(db.session, backend_resources=300, seed=5, bulk_minimum=0)
+        load_demo_data(db.session, backend_resources=2000, seed=5, bulk_minimum=0)
         load_demo_data(db.session, backend_resources=40, seed=5)
+        assert db.session.scalar(select(func.count(BackendResource.id))) == 2040
         staff = db.session.scalar(select(User).where(User.username == "staff"))
         tallies_match_the_reports()
-        for term in ("gpu", "Climate", "hpc_", "-prod", "e"):
+        for term in ("gpu", "Climate", "hpc_", "-prod", "e", "zzqq", "ARCHIVE", "_2"):
             for field in ("name", "q"):
-                params = ListParams(**{field: term}, page_size=50)
+                params = ListParams(**{field: term}, page_size=250)
                 assert_same_as_plain(params, staff, f"{field}={term}")
+        for ordering in ("-created", "name", "-backend_id"):
+            params = ListParams(ordering=(ordering,), page_size=500)
+            assert_same_as_plain(params, staff, f"o={ordering}")
+        default_view = ListParams(dismissed=DISMISSED_HIDDEN, with_flags=True, page_size=500)
+        assert_same_as_plain(default_view, staff, "the default table view")
 
 
 # --- Triage: flags, the dismissed views and metadata filters go through the plans too ---------
