@@ -3,7 +3,7 @@
 Triggers keep two tallies exact inside every transaction that writes `backend_resources`
 (reports per offering and project, and per name too), and on SQLite a trigram full-text index
 of the lowered name and backend id. `create_all` builds them through the metadata events below;
-the 0006 migration builds the same for a migrated database.
+the 0007 migration builds the same for a migrated database.
 """
 
 from contextlib import contextmanager
@@ -18,58 +18,42 @@ POSTGRESQL_ONLY_INDEXES = ("_trgm", "_jsonb")
 BULK_CACHE_KIB = 100_000
 BULK_MAINTENANCE_MEMORY = "256MB"
 
+# A report counted in (new.*) or out of (old.*) both tallies and the search index.
+_SQLITE_COUNT_NEW = f"""
+        INSERT INTO backend_resource_tallies (offering_id, project_id, reports)
+            VALUES (new.offering_id, new.project_id, 1)
+            ON CONFLICT (offering_id, project_id) DO UPDATE SET reports = reports + 1;
+        INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports)
+            VALUES (new.offering_id, new.project_id, new.name, 1)
+            ON CONFLICT (offering_id, project_id, name) DO UPDATE SET reports = reports + 1;
+        INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id)
+            VALUES (new.id, lower(new.name), lower(new.backend_id));"""
+_SQLITE_UNCOUNT_OLD = f"""
+        UPDATE backend_resource_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id;
+        DELETE FROM backend_resource_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id AND reports = 0;
+        UPDATE backend_resource_name_tallies SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name;
+        DELETE FROM backend_resource_name_tallies
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND name = old.name AND reports = 0;
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, name, backend_id)
+            VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));"""
+
 SQLITE_STATEMENTS = (
     # Contentless: only the trigrams are stored. Lowered with SQLite's own lower() (ASCII only),
     # like the plain `lower(name) LIKE` search, so that a phrase match is that exact substring.
     f"""CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
         name, backend_id, content='', tokenize='trigram case_sensitive 1')""",
-    f"""CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources BEGIN
-        INSERT INTO backend_resource_tallies (offering_id, project_id, reports)
-            VALUES (new.offering_id, new.project_id, 1)
-            ON CONFLICT (offering_id, project_id) DO UPDATE SET reports = reports + 1;
-        INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports)
-            VALUES (new.offering_id, new.project_id, new.name, 1)
-            ON CONFLICT (offering_id, project_id, name) DO UPDATE SET reports = reports + 1;
-        INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id)
-            VALUES (new.id, lower(new.name), lower(new.backend_id));
-    END""",
-    f"""CREATE TRIGGER backend_resources_counted_delete AFTER DELETE ON backend_resources BEGIN
-        UPDATE backend_resource_tallies SET reports = reports - 1
-            WHERE offering_id = old.offering_id AND project_id = old.project_id;
-        DELETE FROM backend_resource_tallies
-            WHERE offering_id = old.offering_id AND project_id = old.project_id AND reports = 0;
-        UPDATE backend_resource_name_tallies SET reports = reports - 1
-            WHERE offering_id = old.offering_id AND project_id = old.project_id
-            AND name = old.name;
-        DELETE FROM backend_resource_name_tallies
-            WHERE offering_id = old.offering_id AND project_id = old.project_id
-            AND name = old.name AND reports = 0;
-        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, name, backend_id)
-            VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));
-    END""",
-    f"""CREATE TRIGGER backend_resources_counted_update
-        AFTER UPDATE OF name, backend_id, offering_id, project_id ON backend_resources BEGIN
-        UPDATE backend_resource_tallies SET reports = reports - 1
-            WHERE offering_id = old.offering_id AND project_id = old.project_id;
-        DELETE FROM backend_resource_tallies
-            WHERE offering_id = old.offering_id AND project_id = old.project_id AND reports = 0;
-        UPDATE backend_resource_name_tallies SET reports = reports - 1
-            WHERE offering_id = old.offering_id AND project_id = old.project_id
-            AND name = old.name;
-        DELETE FROM backend_resource_name_tallies
-            WHERE offering_id = old.offering_id AND project_id = old.project_id
-            AND name = old.name AND reports = 0;
-        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, name, backend_id)
-            VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));
-        INSERT INTO backend_resource_tallies (offering_id, project_id, reports)
-            VALUES (new.offering_id, new.project_id, 1)
-            ON CONFLICT (offering_id, project_id) DO UPDATE SET reports = reports + 1;
-        INSERT INTO backend_resource_name_tallies (offering_id, project_id, name, reports)
-            VALUES (new.offering_id, new.project_id, new.name, 1)
-            ON CONFLICT (offering_id, project_id, name) DO UPDATE SET reports = reports + 1;
-        INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id)
-            VALUES (new.id, lower(new.name), lower(new.backend_id));
-    END""",
+    "CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources BEGIN"
+    f"{_SQLITE_COUNT_NEW}\n    END",
+    "CREATE TRIGGER backend_resources_counted_delete AFTER DELETE ON backend_resources BEGIN"
+    f"{_SQLITE_UNCOUNT_OLD}\n    END",
+    """CREATE TRIGGER backend_resources_counted_update
+        AFTER UPDATE OF name, backend_id, offering_id, project_id ON backend_resources BEGIN"""
+    f"{_SQLITE_UNCOUNT_OLD}{_SQLITE_COUNT_NEW}\n    END",
 )
 SQLITE_DROP_STATEMENTS = (
     "DROP TRIGGER IF EXISTS backend_resources_counted_update",

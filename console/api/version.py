@@ -1,5 +1,6 @@
 """`/api/version/`: the version of the console, where Waldur reports its own."""
 
+from functools import cache
 from importlib import metadata
 
 from console.api import bp
@@ -10,8 +11,9 @@ VERSION_RULE = "/version/"
 DISTRIBUTION = "backend-resource-console"
 
 
+@cache
 def app_version() -> str:
-    """The installed version of the console, or `unknown` when it runs uninstalled."""
+    """The installed version of the console, or `unknown` when it runs uninstalled (read once)."""
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
