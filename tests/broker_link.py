@@ -16,6 +16,7 @@ class Relay:
         self.connections: list[socket.socket] = []
         self.lock = threading.Lock()
         self.listener: socket.socket | None = None
+        self.stalls = 0
         self.restore()
 
     def restore(self) -> None:
@@ -42,12 +43,21 @@ class Relay:
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
 
+    def stall_next(self, count: int = 1) -> None:
+        """The next `count` connections are accepted and never answered (a broker too busy)."""
+        self.stalls = count
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self.lock:
+                stalled, self.stalls = self.stalls > 0, max(self.stalls - 1, 0)
+                if stalled:
+                    self.connections.append(client)
+                    continue
             try:
                 upstream = socket.create_connection(self.target, timeout=10)
             except OSError:

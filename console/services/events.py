@@ -18,6 +18,9 @@ AGENT_PERMISSIONS = {"configure": "^$", "write": "^$", "read": "^consumer_.*$"}
 PUBLISHER_PERMISSIONS = {"configure": ".*", "write": ".*", "read": ".*"}
 QUEUE_SETTINGS = {"durable": True, "auto_delete": False, "arguments": {}}
 TIMEOUT_SECONDS = 5.0
+# Creating a vhost makes RabbitMQ start a message store; on a busy host that takes seconds.
+MANAGEMENT_TIMEOUT = httpx.Timeout(30.0, connect=TIMEOUT_SECONDS)
+MANAGEMENT_ATTEMPTS = 2
 
 
 class BrokerUnavailable(Exception):
@@ -58,12 +61,18 @@ def _management_client(settings: BrokerSettings) -> httpx.Client:
         netloc += f":{parts.port}"
     base = f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}/api/"
     auth = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return httpx.Client(base_url=base, auth=auth, timeout=TIMEOUT_SECONDS)
+    return httpx.Client(base_url=base, auth=auth, timeout=MANAGEMENT_TIMEOUT)
 
 
 def _put(client: httpx.Client, path: str, body: dict) -> None:
-    """PUT one management object; raise BrokerUnavailable unless the broker accepted it."""
-    response = client.put(path, json=body)
+    """PUT one management object (idempotent, so a timed-out PUT is tried again once)."""
+    for attempt in range(1, MANAGEMENT_ATTEMPTS + 1):
+        try:
+            response = client.put(path, json=body)
+            break
+        except httpx.TimeoutException:
+            if attempt == MANAGEMENT_ATTEMPTS:
+                raise
     if response.status_code not in (200, 201, 204):
         raise BrokerUnavailable(
             f"The broker refused PUT /api/{path}: {response.status_code} {response.text[:200]}"

@@ -8,6 +8,7 @@ import pytest
 
 from console.extensions import db
 from console.models import AgentIdentity, BackendResourceRequest
+from console.services import events
 from console.services.events import BrokerSettings
 from console.services.scans import resend_scan_request
 from tests.broker_link import BrokerLink
@@ -145,6 +146,28 @@ def test_while_the_broker_cannot_be_reached_requests_are_kept_and_can_be_sent_ag
         "offering_uuid": actors.offering.uuid.hex,
     }]
     link.cut()
+
+
+def test_a_management_call_the_broker_leaves_unanswered_is_tried_again(
+    broker_app, api, actors, monkeypatch
+):
+    """A broker busy creating a vhost may not answer in time; the idempotent PUT is retried."""
+    settings = BrokerSettings.from_config(broker_app.config)
+    link = BrokerLink(settings.amqp_url, settings.management_url)
+    broker_app.config["CONSOLE_BROKER_MANAGEMENT_URL"] = link.url("management")
+    monkeypatch.setattr(events, "MANAGEMENT_TIMEOUT", events.httpx.Timeout(1.0))
+    link.relays["management"].stall_next(1)
+    try:
+        _, registration = register_agent(api, actors)
+        assert drain(settings, registration, actors.tokens["agent"]) == []
+        link.relays["management"].stall_next(2)
+        identity = db.session.scalar(db.select(AgentIdentity)).uuid.hex
+        response = api.post(f"{IDENTITIES}{identity}/register_queue/", "agent",
+                            json={"object_types": ["importable_resources"]})
+        assert response.status_code == 503
+        assert "cannot be reached" in response.get_json()["detail"]
+    finally:
+        link.cut()
 
 
 def test_staff_registering_a_queue_never_resets_the_agents_broker_password(
