@@ -16,9 +16,8 @@ from console.models import (
     Offering,
     Project,
 )
-from console.services.access import offering_scope_clause, visible_backend_resources_clause
-from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
-from console.services.list_plans import TALLIED_FILTERS, only_filters
+from console.services.access import offering_scope_clause
+from console.services.list_plans import TALLIED_FILTERS, HiddenReports, only_filters
 from console.services.queries import (
     ListParams,
     Provider,
@@ -95,14 +94,12 @@ def pair_counts_select(session, shared: ListParams, user):
     that pass the `shared` filters.
 
     When the tallies can answer those filters (the table's default view among them), the pairs
-    are read from the tallies, less the dismissed reports that match when dismissed ones are
-    hidden (few rows, read from their index), instead of grouping every report.
+    are read from the tallies, less the hidden reports that match (dismissed ones, and imported
+    ones with `flag=-imported`: few rows, read from their indexes), instead of grouping every
+    report.
     """
-    hides_dismissed = shared.dismissed == DISMISSED_HIDDEN
-    every_report = (
-        dataclasses.replace(shared, dismissed=DISMISSED_ANY) if hides_dismissed else shared
-    )
-    if not only_filters(every_report, TALLIED_FILTERS):
+    hidden = HiddenReports.of(shared)
+    if not only_filters(hidden.every_report, TALLIED_FILTERS):
         return grouped_reports(session, shared, scope_clauses(shared, user))
     by_name = shared.name is not None or shared.name_exact is not None
     tally = BackendResourceNameTally if by_name else BackendResourceTally
@@ -112,22 +109,25 @@ def pair_counts_select(session, shared: ListParams, user):
         .group_by(tally.project_id, tally.offering_id)
         .subquery()
     )
-    if not hides_dismissed:
+    hidden_ids = hidden.ids(user)
+    if hidden_ids is None:
         return select(matching.c.project_id, matching.c.offering_id, matching.c.reports).where(
             matching.c.reports > 0
         )
-    dismissed_params = dataclasses.replace(shared, dismissed=DISMISSED_ONLY)
-    dismissed = grouped_reports(
-        session, dismissed_params,
-        [visible_backend_resources_clause(user), *filter_clauses(dismissed_params)],
-    ).subquery()
-    project_id, offering_id, reports = dismissed.c
+    subtracted = (
+        select(BackendResource.project_id, BackendResource.offering_id,
+               func.count().label("reports"))
+        .where(BackendResource.id.in_(hidden_ids))
+        .group_by(BackendResource.project_id, BackendResource.offering_id)
+        .subquery()
+    )
+    project_id, offering_id, reports = subtracted.c
     left = matching.c.reports - func.coalesce(reports, 0)
     return (
         select(matching.c.project_id, matching.c.offering_id, left)
         .select_from(
             matching.outerjoin(
-                dismissed,
+                subtracted,
                 and_(project_id == matching.c.project_id, offering_id == matching.c.offering_id),
             )
         )

@@ -103,6 +103,36 @@ def duplicate_count():
     )
 
 
+def resource_flagged_report_ids(flag: str):
+    """Return a select() of the ids of the reports flagged `imported` or `previously_imported`,
+    found from the marketplace resources (one index probe each) instead of every report.
+
+    A report can match several resources (an id terminated twice): the ids may repeat.
+    """
+    resource = aliased(MarketplaceResource, name="flagging")
+    state = (
+        resource.state == RESOURCE_STATE_OK if flag == IMPORTED
+        else resource.state != RESOURCE_STATE_OK
+    )
+    return (
+        select(BackendResource.id)
+        .select_from(resource)
+        .join(
+            BackendResource,
+            and_(
+                BackendResource.offering_id == NotIndexed(resource.offering_id),
+                BackendResource.backend_id == NotIndexed(resource.backend_id),
+            ),
+        )
+        .where(state, has_backend_id())
+    )
+
+
+# Negated flags whose reports `resource_flagged_report_ids` finds: a list without them is every
+# report less those few.
+RESOURCE_FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED)
+
+
 def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:
     """Reports created before this moment are stale."""
     return (now or utcnow()) - timedelta(days=stale_days)
@@ -207,6 +237,33 @@ def _compile_not_dismissed(element, compiler, **kw):
 def _compile_not_dismissed_sqlite(element, compiler, **kw):
     """SQLite: a unary + keeps the planner off the dismissal index."""
     return f"+{compiler.process(element.clauses, **kw)} IS NULL"
+
+
+class NotIndexed(FunctionElement):
+    """A column SQLite may not look rows up by (a unary `+`); PostgreSQL sees the column.
+
+    Without statistics SQLite would walk every report and probe the resources for each; with
+    the resources' side unindexed it walks the (few) resources and probes the reports' index.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        """Wrap `column`, keeping its type so that comparisons bind as they would to it."""
+        self.type = column.type
+        super().__init__(column)
+
+
+@compiles(NotIndexed)
+def _compile_not_indexed(element, compiler, **kw):
+    """PostgreSQL (and others): the column itself, which its statistics plan right."""
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(NotIndexed, "sqlite")
+def _compile_not_indexed_sqlite(element, compiler, **kw):
+    """SQLite: a unary + keeps the planner from looking rows up by this column."""
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def flag_loader_options(params) -> list:

@@ -4,8 +4,9 @@ The answer is fixed by `queries.backend_resources_select`: its rows, in its orde
 exact count. A plan only picks the way there:
 
 - count: from the tallies the database keeps (reports per offering and project, and per name)
-  when every filter set is one they can answer (hiding dismissed reports, the console's default,
-  subtracts the dismissed ones that match); else by counting the matching reports (flag and
+  when every filter set is one they can answer; hiding dismissed reports (the console's default)
+  or the already or previously imported ones (`flag=-imported`) subtracts those that match, few
+  and found from their own index; else by counting the matching reports (other flag filters,
   metadata filters, dates, backend id, the Dismissed view);
 - page: the ids of the page first (an index walk, no joins unless the sort key needs them),
   then only those rows with their project, offering and owners; a page past the middle is read
@@ -17,9 +18,9 @@ exact count. A plan only picks the way there:
   compares (three characters or more), which also counts an unfiltered `q` search.
 """
 
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import any_, column, func, literal, literal_column, select, table, true
+from sqlalchemy import any_, column, func, literal, literal_column, select, table, true, union
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
@@ -36,7 +37,12 @@ from console.services.access import (
     sees_everything,
     visible_backend_resources_clause,
 )
-from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
+from console.services.flags import (
+    DISMISSED_ANY,
+    DISMISSED_HIDDEN,
+    RESOURCE_FLAGS,
+    resource_flagged_report_ids,
+)
 from console.services.queries import (
     ListParams,
     catalogue_clauses,
@@ -91,6 +97,42 @@ def search_hits(term: str):
     return select(search_index.c.rowid).where(literal_column(SEARCH_TABLE).op("MATCH")(query))
 
 
+@dataclass(frozen=True)
+class HiddenReports:
+    """What a list hides of the reports the tallies count: the dismissed ones (the console's
+    default view) and those bearing a negated flag the marketplace resources find (`-imported`,
+    `-previously_imported`). Both are few, so the list is every report less them."""
+
+    every_report: ListParams  # the list's parameters without those two
+    dismissed: bool
+    flags: tuple[str, ...]
+
+    @classmethod
+    def of(cls, params: ListParams) -> "HiddenReports":
+        """Split `params` into every report's filters and what is hidden from them."""
+        hidden = tuple(flag for flag in params.flags if flag.lstrip("-") in RESOURCE_FLAGS
+                       and flag.startswith("-"))
+        kept = tuple(flag for flag in params.flags if flag not in hidden)
+        dismissed = params.dismissed == DISMISSED_HIDDEN
+        every_report = replace(params, dismissed=DISMISSED_ANY if dismissed else params.dismissed,
+                               flags=kept)
+        return cls(every_report=every_report, dismissed=dismissed, flags=hidden)
+
+    def ids(self, user):
+        """Return a select() of the distinct ids of the hidden reports that match every other
+        filter, or None when nothing is hidden."""
+        matching = [visible_backend_resources_clause(user), *filter_clauses(self.every_report)]
+        parts = [resource_flagged_report_ids(flag.lstrip("-")).where(*matching)
+                 for flag in self.flags]
+        if self.dismissed:
+            # Ids are positive, so this is IS NOT NULL; SQLite reads a range from the index.
+            parts.append(
+                select(BackendResource.id).where(BackendResource.dismissal_id > 0, *matching))
+        if not parts:
+            return None
+        return union(*parts) if len(parts) > 1 else parts[0].distinct()
+
+
 class ListPlan:
     """Counts and pages one list request; see the module docstring for the ways it takes."""
 
@@ -106,12 +148,11 @@ class ListPlan:
         self.params = params
         self.user = user
         self.sqlite = session.get_bind().dialect.name == "sqlite"
-        # The tallies count every report, dismissed or not: the console's default view (dismissed
-        # hidden) is that count less the dismissed reports that match, counted from their index.
-        self.hides_dismissed = params.dismissed == DISMISSED_HIDDEN
-        self.every_report = (
-            replace(params, dismissed=DISMISSED_ANY) if self.hides_dismissed else params
-        )
+        # The tallies count every report, dismissed or imported or not: the console's default view
+        # (dismissed hidden) is that count less the dismissed reports that match, counted from
+        # their index; `flag=-imported` less the imported ones, found from the resources.
+        self.hidden = HiddenReports.of(params)
+        self.every_report = self.hidden.every_report
         self.tallied = only_filters(self.every_report, TALLIED_FILTERS)
         self.visible = None  # how many reports the user sees in all, when the tallies tell
 
@@ -124,7 +165,7 @@ class ListPlan:
             hits = search_hits(self.params.q).subquery()
             matching = select(func.count()).select_from(hits).scalar_subquery()
             matching, self.visible = self.session.execute(
-                select(self.less_dismissed(matching), self.visible_count())
+                select(self.less_hidden(matching), self.visible_count())
             ).one()
             return matching
         statement = select(func.count()).select_from(BackendResource)
@@ -141,20 +182,15 @@ class ListPlan:
             .where(*catalogue_clauses(params, tally))
             .scalar_subquery()
         )
-        return select(self.less_dismissed(matching), self.visible_count())
+        return select(self.less_hidden(matching), self.visible_count())
 
-    def less_dismissed(self, matching):
-        """Return `matching` (a count of every report that matches, dismissed or not) less the
-        dismissed ones when the list hides them: few rows, read from the dismissal index."""
-        if not self.hides_dismissed:
+    def less_hidden(self, matching):
+        """Return `matching` (a count of every report that matches, hidden or not) less the
+        hidden ones (dismissed, or imported with `-imported`): few rows, read from indexes."""
+        hidden = self.hidden.ids(self.user)
+        if hidden is None:
             return matching
-        dismissed = replace(self.params, dismissed=DISMISSED_ONLY)
-        counted = (
-            select(func.count())
-            .select_from(BackendResource)
-            .where(visible_backend_resources_clause(self.user), *filter_clauses(dismissed))
-            .scalar_subquery()
-        )
+        counted = select(func.count()).select_from(hidden.subquery()).scalar_subquery()
         return matching - counted
 
     def visible_count(self):

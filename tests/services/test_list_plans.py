@@ -259,6 +259,17 @@ def triaged(world, actors, factory):
     add_marketplace_resource(offering, actors.project, rows[9].backend_id, state="Erred",
                              name="mr-erred")
     add_marketplace_resource(offering, actors.project, "twin-other", name="mr-twin")
+    # One backend id terminated twice and erred once: its report is counted once, not thrice.
+    for state in ("Terminated", "Terminated", "Erred"):
+        add_marketplace_resource(offering, actors.project, rows[11].backend_id, state=state,
+                                 name=f"mr-{state}")
+    # Imported and terminated ids of the dismissed report 10, and a resource of another
+    # offering with report 12's backend id (which flags nothing).
+    add_marketplace_resource(offering, actors.project, rows[10].backend_id, name="mr-dismissed")
+    add_marketplace_resource(offering, actors.project, rows[10].backend_id, state="Terminated",
+                             name="mr-dismissed-before")
+    add_marketplace_resource(world["offerings"][1], actors.project, rows[12].backend_id,
+                             name="mr-elsewhere")
     dismiss_backend_resource(db.session, report_uuid=rows[0].uuid, user=actors.staff)
     dismiss_backend_resource(db.session, report_uuid=rows[10].uuid, user=actors.staff)
     db.session.expire_all()
@@ -284,6 +295,10 @@ def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, acto
         {"name_exact": "x"}, {"customer_uuid": triaged["customer"].uuid},
         {"flags": ("duplicate",)}, {"flags": ("-imported",)}, {"flags": ("imported",)},
         {"flags": ("previously_imported",)}, {"flags": ("stale", "-duplicate")},
+        {"flags": ("-previously_imported",)}, {"flags": ("-imported", "-previously_imported")},
+        {"flags": ("-imported",), "name": "gpu"}, {"flags": ("-imported",), "q": "acct"},
+        {"flags": ("-imported", "duplicate")}, {"flags": ("-imported",), "name_exact": "x"},
+        {"flags": ("-previously_imported",), "offering_uuid": offering.uuid},
         {"flags": ("-stale",), "name": "gpu"}, {"metadata": gpu},
         {"metadata": parse_metadata_filter("limits.cpu>300"), "flags": ("-stale",)},
         {"metadata": gpu, "offering_uuid": second.uuid},
@@ -315,9 +330,19 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
             params, actors.staff,
             db.session.scalars(backend_resources_select(params, actors.staff).limit(10)).unique(),
         )
+    # Hiding the imported or previously imported reports subtracts them from the tallies too.
+    for flags in (("-imported",), ("-previously_imported", "-imported")):
+        for dismissed in (DISMISSED_HIDDEN, DISMISSED_ANY):
+            params = ListParams(flags=flags, dismissed=dismissed, offering_uuid=offering.uuid)
+            plan = ListPlan(db.session, params, actors.staff)
+            assert plan.tallied, flags
+            expected = len(plain(params, actors.staff))
+            assert plan.total() == expected < len(
+                plain(replace(params, flags=()), actors.staff)), (flags, dismissed)
     # A filter the tallies cannot answer counts the reports.
     for case in ({"flags": ("stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
-                 {"dismissed": DISMISSED_ONLY}):
+                 {"dismissed": DISMISSED_ONLY}, {"flags": ("imported",)},
+                 {"flags": ("-imported", "-duplicate")}):
         assert not ListPlan(db.session, ListParams(**case), actors.staff).tallied, case
 
 
@@ -370,7 +395,9 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
     cases = [
         {}, {"name": "gpu"}, {"name": "%"}, {"name": "a_b"}, {"name": "É"}, {"name_exact": "it's"},
         {"name": "nothing here"}, {"offering_uuid": offering.uuid},
-        {"flags": ("-imported",)}, {"q": "acct"},
+        {"flags": ("-imported",)}, {"q": "acct"}, {"flags": ("-previously_imported",)},
+        {"flags": ("-imported", "-previously_imported"), "name": "gpu"},
+        {"flags": ("-imported", "stale")},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
