@@ -382,6 +382,9 @@ def scenarios(size: int, facts: dict) -> list[dict]:
              datasette="name__contains=gpu&_sort_desc=created&_size=50", concurrent=True,
              target=2),
         dict(label="HEAD Q1", query="o=-created&page_size=50", method="HEAD", of_q1=2),
+        # No target: each server's cheapest request (no list, no row), the floor under Q1-Q5.
+        dict(label="floor: version only", path="/api/version/",
+             datasette_root_path="/-/versions.json"),
     ]
     for key in SORT_KEYS:
         for direction in ("", "-"):
@@ -425,10 +428,10 @@ def run_scenario(row: dict, servers: dict, args, expected: dict, reference: dict
     the console table) takes turns with that request too, and keeps its figure as `<kind> ref`.
     """
     runs = {}
-    if "datasette" in row or "datasette_path" in row:
+    if "datasette" in row or "datasette_path" in row or "datasette_root_path" in row:
         client = servers["datasette"]
-        path = row.get("datasette_path") or f"/backend_resources.json?{row['datasette']}"
-        path = f"/{servers['datasette_db']}{path}"
+        path = row.get("datasette_path") or f"/backend_resources.json?{row.get('datasette')}"
+        path = row.get("datasette_root_path") or f"/{servers['datasette_db']}{path}"
         if row.get("cursor"):
             path = datasette_page(client, path, row["cursor"])
         runs["datasette"] = lambda c=client, p=path: c.get(p)

@@ -155,20 +155,31 @@ def grouped_reports(session, params: ListParams, clauses: list):
 
 def sum_pairs(pairs, params: ListParams, projects, offerings) -> dict[str, dict[str, int]]:
     """Each select's counts by option uuid hex: the pairs that pass the other two selects."""
-    project_by_id = {project.id: project for project in projects}
-    offering_by_id = {offering.id: offering for offering in offerings}
-    counts: dict[str, dict[str, int]] = {key: {} for key in SELECT_KEYS}
+    wanted = {key: getattr(params, key) for key in SELECT_KEYS}
+    # Per project: (customer uuid, its hex, project uuid, its hex); per offering: (uuid, hex).
+    project_keys = {
+        project.id: (project.customer.uuid, project.customer.uuid.hex, project.uuid,
+                     project.uuid.hex)
+        for project in projects
+    }
+    offering_keys = {offering.id: (offering.uuid, offering.uuid.hex) for offering in offerings}
+    customer_counts: dict[str, int] = {}
+    project_counts: dict[str, int] = {}
+    offering_counts: dict[str, int] = {}
     for project_id, offering_id, number in pairs:
-        project, offering = project_by_id[project_id], offering_by_id[offering_id]
-        options = {"customer_uuid": project.customer, "project_uuid": project,
-                   "offering_uuid": offering}
-        passes = {key: getattr(params, key) in (None, option.uuid)
-                  for key, option in options.items()}
-        for key, option in options.items():
-            if all(passed for other, passed in passes.items() if other != key):
-                hex_id = option.uuid.hex
-                counts[key][hex_id] = counts[key].get(hex_id, 0) + number
-    return counts
+        customer, customer_hex, project, project_hex = project_keys[project_id]
+        offering, offering_hex = offering_keys[offering_id]
+        customer_passes = wanted["customer_uuid"] in (None, customer)
+        project_passes = wanted["project_uuid"] in (None, project)
+        offering_passes = wanted["offering_uuid"] in (None, offering)
+        if project_passes and offering_passes:
+            customer_counts[customer_hex] = customer_counts.get(customer_hex, 0) + number
+        if customer_passes and offering_passes:
+            project_counts[project_hex] = project_counts.get(project_hex, 0) + number
+        if customer_passes and project_passes:
+            offering_counts[offering_hex] = offering_counts.get(offering_hex, 0) + number
+    return {"customer_uuid": customer_counts, "project_uuid": project_counts,
+            "offering_uuid": offering_counts}
 
 
 def with_reports_or_chosen(objects, counts: dict[str, int], chosen) -> list:

@@ -128,9 +128,20 @@ def resource_flagged_report_ids(flag: str):
     )
 
 
-# Negated flags whose reports `resource_flagged_report_ids` finds: a list without them is every
-# report less those few.
+# Positive flags whose reports `resource_flagged_report_ids` finds (few: one per resource).
 RESOURCE_FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED)
+# Flag filters that keep most reports and hide a few that an index finds: a list with them is
+# every report less those few (`-imported`, `-previously_imported`; `stale` hides the recent).
+SUBTRACTED_FLAGS = ("-imported", "-previously_imported", STALE)
+
+
+def hidden_report_ids(flag: str, stale_days: int):
+    """Return a select() of the ids of the reports a SUBTRACTED_FLAGS filter hides (they may
+    repeat)."""
+    if flag == STALE:
+        return select(BackendResource.id).where(
+            BackendResource.created >= stale_cutoff(stale_days))
+    return resource_flagged_report_ids(flag.lstrip("-"))
 
 
 def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:

@@ -4,10 +4,10 @@ The answer is fixed by `queries.backend_resources_select`: its rows, in its orde
 exact count. A plan only picks the way there:
 
 - count: from the tallies the database keeps (reports per offering and project, and per name)
-  when every filter set is one they can answer; hiding dismissed reports (the console's default)
-  or the already or previously imported ones (`flag=-imported`) subtracts those that match, few
-  and found from their own index; else by counting the matching reports (other flag filters,
-  metadata filters, dates, backend id, the Dismissed view);
+  when every filter set is one they can answer; hiding dismissed reports (the console's default),
+  the already or previously imported ones (`flag=-imported`) or the recent ones (`flag=stale`)
+  subtracts those that match, found from their own index; else by counting the matching
+  reports (other flag filters, metadata filters, dates, backend id, the Dismissed view);
 - page: the ids of the page first (an index walk, no joins unless the sort key needs them),
   then only those rows with their project, offering and owners; a page past the middle is read
   from the other end, so the last page costs what the first does;
@@ -41,6 +41,8 @@ from console.services.flags import (
     DISMISSED_ANY,
     DISMISSED_HIDDEN,
     RESOURCE_FLAGS,
+    SUBTRACTED_FLAGS,
+    hidden_report_ids,
     resource_flagged_report_ids,
 )
 from console.services.queries import (
@@ -100,18 +102,18 @@ def search_hits(term: str):
 @dataclass(frozen=True)
 class HiddenReports:
     """What a list hides of the reports the tallies count: the dismissed ones (the console's
-    default view) and those bearing a negated flag the marketplace resources find (`-imported`,
-    `-previously_imported`). Both are few, so the list is every report less them."""
+    default view), and those a flag filter of SUBTRACTED_FLAGS leaves out (the already or
+    previously imported ones, found from the marketplace resources; with `stale`, the recent
+    ones). Each set is found from its own index, so the list is every report less them."""
 
-    every_report: ListParams  # the list's parameters without those two
+    every_report: ListParams  # the list's parameters without what is hidden
     dismissed: bool
     flags: tuple[str, ...]
 
     @classmethod
     def of(cls, params: ListParams) -> "HiddenReports":
         """Split `params` into every report's filters and what is hidden from them."""
-        hidden = tuple(flag for flag in params.flags if flag.lstrip("-") in RESOURCE_FLAGS
-                       and flag.startswith("-"))
+        hidden = tuple(flag for flag in params.flags if flag in SUBTRACTED_FLAGS)
         kept = tuple(flag for flag in params.flags if flag not in hidden)
         dismissed = params.dismissed == DISMISSED_HIDDEN
         every_report = replace(params, dismissed=DISMISSED_ANY if dismissed else params.dismissed,
@@ -122,8 +124,8 @@ class HiddenReports:
         """Return a select() of the distinct ids of the hidden reports that match every other
         filter, or None when nothing is hidden."""
         matching = [visible_backend_resources_clause(user), *filter_clauses(self.every_report)]
-        parts = [resource_flagged_report_ids(flag.lstrip("-")).where(*matching)
-                 for flag in self.flags]
+        stale_days = self.every_report.stale_days
+        parts = [hidden_report_ids(flag, stale_days).where(*matching) for flag in self.flags]
         if self.dismissed:
             # Ids are positive, so this is IS NOT NULL; SQLite reads a range from the index.
             parts.append(
@@ -154,6 +156,8 @@ class ListPlan:
         self.hidden = HiddenReports.of(params)
         self.every_report = self.hidden.every_report
         self.tallied = only_filters(self.every_report, TALLIED_FILTERS)
+        # `flag=imported` or `previously_imported`: the few reports the resources point to.
+        self.resource_flags = [flag for flag in params.flags if flag in RESOURCE_FLAGS]
         self.visible = None  # how many reports the user sees in all, when the tallies tell
 
     def total(self) -> int:
@@ -238,6 +242,9 @@ class ListPlan:
                 clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
         if self.sqlite and params.q and len(params.q) >= TRIGRAM:
             clauses.append(BackendResource.id.in_(search_hits(params.q)))
+        for flag in self.resource_flags:
+            # Already (or previously) imported reports are few: found from the resources.
+            clauses.append(BackendResource.id.in_(resource_flagged_report_ids(flag)))
         return clauses
 
     def items(self, number: int, total: int, *, columns: tuple | None = None) -> list:
@@ -324,6 +331,8 @@ class ListPlan:
         """
         if self.collect is not None:
             return self.collect
+        if self.resource_flags:
+            return True
         if self.visible is None or not total:
             return False
         walked = depth * self.visible / total

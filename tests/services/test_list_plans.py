@@ -299,6 +299,9 @@ def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, acto
         {"flags": ("-imported",), "name": "gpu"}, {"flags": ("-imported",), "q": "acct"},
         {"flags": ("-imported", "duplicate")}, {"flags": ("-imported",), "name_exact": "x"},
         {"flags": ("-previously_imported",), "offering_uuid": offering.uuid},
+        {"flags": ("stale",)}, {"flags": ("stale", "-imported"), "name": "gpu"},
+        {"flags": ("stale",), "q": "acct"}, {"flags": ("stale", "imported")},
+        {"flags": ("stale",), "offering_uuid": offering.uuid, "project_uuid": project.uuid},
         {"flags": ("-stale",), "name": "gpu"}, {"metadata": gpu},
         {"metadata": parse_metadata_filter("limits.cpu>300"), "flags": ("-stale",)},
         {"metadata": gpu, "offering_uuid": second.uuid},
@@ -331,7 +334,8 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
             db.session.scalars(backend_resources_select(params, actors.staff).limit(10)).unique(),
         )
     # Hiding the imported or previously imported reports subtracts them from the tallies too.
-    for flags in (("-imported",), ("-previously_imported", "-imported")):
+    for flags in (("-imported",), ("-previously_imported", "-imported"), ("stale",),
+                  ("stale", "-imported")):
         for dismissed in (DISMISSED_HIDDEN, DISMISSED_ANY):
             params = ListParams(flags=flags, dismissed=dismissed, offering_uuid=offering.uuid)
             plan = ListPlan(db.session, params, actors.staff)
@@ -340,7 +344,7 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
             assert plan.total() == expected < len(
                 plain(replace(params, flags=()), actors.staff)), (flags, dismissed)
     # A filter the tallies cannot answer counts the reports.
-    for case in ({"flags": ("stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
+    for case in ({"flags": ("-stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
                  {"dismissed": DISMISSED_ONLY}, {"flags": ("imported",)},
                  {"flags": ("-imported", "-duplicate")}):
         assert not ListPlan(db.session, ListParams(**case), actors.staff).tallied, case
@@ -397,7 +401,7 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {"name": "nothing here"}, {"offering_uuid": offering.uuid},
         {"flags": ("-imported",)}, {"q": "acct"}, {"flags": ("-previously_imported",)},
         {"flags": ("-imported", "-previously_imported"), "name": "gpu"},
-        {"flags": ("-imported", "stale")},
+        {"flags": ("-imported", "stale")}, {"flags": ("stale",), "name": "gpu"},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
