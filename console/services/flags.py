@@ -222,16 +222,42 @@ def flag_filter_clauses(params) -> list:
     if params.dismissed == DISMISSED_HIDDEN:
         clauses.append(NotDismissed(BackendResource.dismissal_id))
     elif params.dismissed == DISMISSED_ONLY:
-        # Ids are positive, so this is IS NOT NULL; SQLite reads a range from the index.
-        clauses.append(BackendResource.dismissal_id > 0)
+        clauses.append(is_dismissed())
     return clauses
 
 
-class NotDismissed(FunctionElement):
-    """`dismissal_id IS NULL`, which on SQLite no index serves (a unary `+`).
+def is_dismissed():
+    """`dismissal_id IS NOT NULL` (ids are positive), which SQLite is told is rare, so that it
+    reads the few dismissed reports from their index rather than another filter's."""
+    return Rare(BackendResource.dismissal_id > 0)
 
-    Nearly every report is undismissed: SQLite, without statistics, would otherwise read them
-    all from the dismissal index and sort them, instead of walking the sort key's index.
+
+class Rare(FunctionElement):
+    """A condition few rows meet: SQLite's likelihood() says so to its planner; PostgreSQL
+    knows it from its statistics. (Untyped: a Boolean would be compared with 1 on SQLite, which
+    hides the condition from the planner.)"""
+
+    inherit_cache = True
+
+
+@compiles(Rare)
+def _compile_rare(element, compiler, **kw):
+    """PostgreSQL (and others): the condition itself."""
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(Rare, "sqlite")
+def _compile_rare_sqlite(element, compiler, **kw):
+    """SQLite: likelihood(condition, one in a million)."""
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.000001)"
+
+
+class NotDismissed(FunctionElement):
+    """`dismissal_id IS NULL`, which SQLite asks as "not one of the dismissed reports".
+
+    Nearly every report is undismissed. SQLite, without statistics, would otherwise read them
+    all from the dismissal index and sort them instead of walking the sort key's index, and it
+    would read each candidate row for its dismissal_id where an index covers the rest.
     """
 
     type = Boolean()
@@ -246,8 +272,14 @@ def _compile_not_dismissed(element, compiler, **kw):
 
 @compiles(NotDismissed, "sqlite")
 def _compile_not_dismissed_sqlite(element, compiler, **kw):
-    """SQLite: a unary + keeps the planner off the dismissal index."""
-    return f"+{compiler.process(element.clauses, **kw)} IS NULL"
+    """SQLite: the id is not among the dismissed reports' (few, read once from the dismissal
+    index); ids and dismissal ids are positive, so this is dismissal_id IS NULL."""
+    column = element.clauses.clauses[0]
+    dismissed = getattr(column.table, "element", column.table).alias("dismissed")
+    clause = column.table.c.id.not_in(
+        select(dismissed.c.id).where(dismissed.c.dismissal_id > 0).correlate(None)
+    )
+    return compiler.process(clause, **kw)
 
 
 class NotIndexed(FunctionElement):

@@ -43,6 +43,7 @@ from console.services.flags import (
     RESOURCE_FLAGS,
     SUBTRACTED_FLAGS,
     hidden_report_ids,
+    is_dismissed,
     resource_flagged_report_ids,
 )
 from console.services.queries import (
@@ -127,9 +128,7 @@ class HiddenReports:
         stale_days = self.every_report.stale_days
         parts = [hidden_report_ids(flag, stale_days).where(*matching) for flag in self.flags]
         if self.dismissed:
-            # Ids are positive, so this is IS NOT NULL; SQLite reads a range from the index.
-            parts.append(
-                select(BackendResource.id).where(BackendResource.dismissal_id > 0, *matching))
+            parts.append(select(BackendResource.id).where(is_dismissed(), *matching))
         if not parts:
             return None
         return union(*parts) if len(parts) > 1 else parts[0].distinct()
