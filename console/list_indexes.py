@@ -183,15 +183,34 @@ def bulk_loading(session):
         session.execute(text(statement))
     for index in indexes:
         index.drop(connection)
+    # PostgreSQL: the uuid's unique index and the foreign keys too (checked row by row, they
+    # cost more than one sort and one join each afterwards), re-added as they were.
+    constraints = _set_aside_constraints(session) if dialect == "postgresql" else []
     try:
         yield
         _rebuild(session, connection, dialect, indexes)
+        for name, definition in constraints:
+            session.execute(text(f'ALTER TABLE backend_resources ADD CONSTRAINT "{name}" '
+                                 f"{definition}"))
     finally:
         if dialect == "sqlite":
             # Straight through the driver: this runs after a failed load too.
             driver = connection.connection.driver_connection
             driver.execute(f"PRAGMA cache_size = {cache_size}")
             driver.execute(f"PRAGMA threads = {threads}")
+
+
+def _set_aside_constraints(session) -> list[tuple[str, str]]:
+    """Drop the unique and foreign key constraints of `backend_resources` on PostgreSQL and
+    return their names and definitions."""
+    constraints = session.execute(text(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'backend_resources'::regclass AND contype IN ('u', 'f') "
+        "ORDER BY conname"
+    )).all()
+    for name, _definition in constraints:
+        session.execute(text(f'ALTER TABLE backend_resources DROP CONSTRAINT "{name}"'))
+    return [tuple(row) for row in constraints]
 
 
 def _rebuild(session, connection, dialect: str, indexes: list) -> None:

@@ -9,6 +9,7 @@ from itertools import product
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from console.demo import load_demo_data
@@ -230,6 +231,17 @@ def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
             assert_same_as_plain(params, staff, f"o={ordering}")
         default_view = ListParams(dismissed=DISMISSED_HIDDEN, with_flags=True, page_size=500)
         assert_same_as_plain(default_view, staff, "the default table view")
+        # The constraints the load set aside are back: a second report with a uuid already
+        # taken, or of an offering that does not exist, is refused by the database itself.
+        taken = db.session.scalar(select(BackendResource).limit(1))
+        for changes in ({"uuid": taken.uuid}, {"offering_id": 10**9}, {"project_id": 10**9}):
+            values = {"uuid": uuid.uuid4(), "name": "intruder", "backend_id": "intruder",
+                      "offering_id": taken.offering_id, "project_id": taken.project_id,
+                      "backend_metadata": {}} | changes
+            with pytest.raises(IntegrityError):
+                with db.session.begin_nested():
+                    db.session.add(BackendResource(**values))
+                    db.session.flush()
 
 
 # --- Triage: flags, the dismissed views and metadata filters go through the plans too ---------
