@@ -238,10 +238,9 @@ def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
             values = {"uuid": uuid.uuid4(), "name": "intruder", "backend_id": "intruder",
                       "offering_id": taken.offering_id, "project_id": taken.project_id,
                       "backend_metadata": {}} | changes
-            with pytest.raises(IntegrityError):
-                with db.session.begin_nested():
-                    db.session.add(BackendResource(**values))
-                    db.session.flush()
+            with pytest.raises(IntegrityError), db.session.begin_nested():
+                db.session.add(BackendResource(**values))
+                db.session.flush()
 
 
 # --- Triage: flags, the dismissed views and metadata filters go through the plans too ---------
