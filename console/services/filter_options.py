@@ -94,9 +94,9 @@ def pair_counts_select(session, shared: ListParams, user):
     that pass the `shared` filters.
 
     When the tallies can answer those filters (the table's default view among them), the pairs
-    are read from the tallies, less the hidden reports that match (dismissed ones, and imported
-    ones with `flag=-imported`: few rows, read from their indexes), instead of grouping every
-    report.
+    are read from the tallies, less the reports the list hides that match (`HiddenReports`:
+    dismissed ones, imported ones with `flag=-imported`, recent ones with `flag=stale`, each read
+    from its own index), instead of grouping every report.
     """
     hidden = HiddenReports.of(shared)
     if not only_filters(hidden.every_report, TALLIED_FILTERS):

@@ -7,14 +7,13 @@ checked on their own, so a new page linked from the header is covered without ed
 """
 
 import json
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -132,14 +131,6 @@ def pages_to_check(world: dict) -> list[tuple[str, str]]:
         ("marketplace resource", f"/marketplace-resources/{world['resource']}/"),
         ("not found", "/backend-resources/00000000000000000000000000000000/"),
     ]
-
-
-def log_in(page, username="staff"):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/"))
 
 
 def nav_links(page) -> list[str]:

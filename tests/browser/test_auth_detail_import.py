@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +35,6 @@ def report(factory, actors, **values):
     values.setdefault("backend_id", "hpc_climate_2025")
     values.setdefault("backend_metadata", SLURM_METADATA)
     return factory.backend_resource(actors.offering, actors.project, **values)
-
-
-def log_in(page, username):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_log_in_through_the_form(page, actors, csp_violations):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +26,6 @@ def reports(factory, actors):
         )
         for n in range(1, 13)
     ]
-
-
-def log_in(page, username="staff"):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
-    page.wait_for_load_state()
 
 
 def focused_text(page) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,15 +25,6 @@ def console_errors(page):
         else None,
     )
     return messages
-
-
-def log_in(page, username="staff", password=PASSWORD):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
-    page.wait_for_load_state()  # htmx and list.js are deferred scripts
 
 
 def mark_page(page):

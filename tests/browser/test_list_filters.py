@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +26,6 @@ def world(factory, actors):
     ]:
         factory.backend_resource(offering, project, name=name)
     return {"climate": climate}
-
-
-def log_in(page):
-    page.goto("/login")
-    page.get_by_label("Username").fill("staff")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
-    page.wait_for_load_state()
 
 
 def options(page, label):

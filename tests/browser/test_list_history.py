@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import log_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -24,15 +25,6 @@ def reports(factory, actors):
             actors.offering, actors.project, name=name, backend_id=f"acct_{n:02d}",
             created=start + timedelta(minutes=n),
         )
-
-
-def log_in(page):
-    page.goto("/login")
-    page.get_by_label("Username").fill("staff")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
-    page.wait_for_load_state()
 
 
 def list_requests(page) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,15 +47,6 @@ def reports(factory, actors):
             backend_id=f"gpu_matsim_2025_{n:02d}", created=start + timedelta(minutes=n),
             backend_metadata={"limits": {"cpu": 250000, "gpu": 800, "mem": 204800}},
         )
-
-
-def log_in(page, username="staff"):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
-    page.wait_for_load_state()
 
 
 def horizontal_overflow(page) -> int:

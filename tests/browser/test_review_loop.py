@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +27,6 @@ def runs(factory, actors):
         )
         for n in range(1, 26)
     ]
-
-
-def log_in(page):
-    page.goto("/login")
-    page.get_by_label("Username").fill("staff")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
 
 
 def open_report_from_the_list(page, name):

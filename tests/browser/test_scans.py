@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from console.extensions import db
 from console.models import BackendResourceRequest
-from tests.conftest import PASSWORD
+from tests.browser.helpers import log_in
 from tests.web.scan_helpers import add_identity, add_scan, add_service
 
 pytestmark = pytest.mark.browser
@@ -27,14 +27,6 @@ def console_errors(page):
         else None,
     )
     return messages
-
-
-def log_in(page, username="staff"):
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/backend-resources/$"))
 
 
 def set_state(scan, **values) -> None:

@@ -93,13 +93,18 @@ def test_demo_users_can_log_in_and_their_tokens_work(runner, ctx):
     )
 
 
-def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_path):
-    succeed(runner, "demo-data", "--backend-resources", "50", "--seed", "7")
-    first = resource_snapshot()
-    other = create_app({
+def other_app(tmp_path):
+    """A second app on a fresh SQLite file, to load the same seed into."""
+    return create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
         "SECRET_KEY": "x", "TESTING": True,
     })
+
+
+def test_same_seed_gives_same_resources_on_a_fresh_database(runner, ctx, tmp_path):
+    succeed(runner, "demo-data", "--backend-resources", "50", "--seed", "7")
+    first = resource_snapshot()
+    other = other_app(tmp_path)
     with other.app_context():
         db.create_all()
         result = other.test_cli_runner().invoke(
@@ -239,10 +244,7 @@ def test_a_bulk_load_gives_the_rows_a_small_load_gives(ctx, tmp_path):
     fixed = datetime(2026, 5, 1, tzinfo=UTC)
     load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=0)
     first = resource_snapshot()
-    other = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.sqlite3'}",
-        "SECRET_KEY": "x", "TESTING": True,
-    })
+    other = other_app(tmp_path)
     with other.app_context():
         db.create_all()
         load_demo_data(db.session, backend_resources=120, seed=3, now=fixed, bulk_minimum=10**9)
