@@ -1,9 +1,10 @@
 """What the database keeps beside the reports so that their lists stay fast on a million rows.
 
 Triggers keep two tallies exact inside every transaction that writes `backend_resources`
-(reports per offering and project, and per name too), and on SQLite a trigram full-text index
-of the lowered name and backend id. `create_all` builds them through the metadata events below;
-the 0007 migration builds the same for a migrated database.
+(reports per offering and project, and per name too), the (offering, backend id) pairs that
+more than one report names, and on SQLite a trigram full-text index of the lowered name and
+backend id. `create_all` builds them through the metadata events below; the 0007 and 0008
+migrations build the same for a migrated database.
 """
 
 import os
@@ -14,6 +15,7 @@ from sqlalchemy import DDL, event, text
 from console.extensions import db
 
 SEARCH_TABLE = "backend_resource_search"
+DUPLICATES_TABLE = "duplicate_backend_ids"
 # Name endings of the indexes built on PostgreSQL only (trigram search, jsonb containment).
 POSTGRESQL_ONLY_INDEXES = ("_trgm", "_jsonb")
 BULK_CACHE_KIB = 100_000
@@ -63,6 +65,23 @@ SQLITE_DROP_STATEMENTS = (
     f"DROP TABLE IF EXISTS {SEARCH_TABLE}",
 )
 
+def _statement_triggers(upkeep: str, function: str) -> tuple[str, ...]:
+    """PostgreSQL: the insert, delete and update triggers `backend_resources_<upkeep>_*` that
+    run `function` once per statement, with the statement's rows as transition tables."""
+    transitions = {
+        "insert": "NEW TABLE AS new_rows",
+        "delete": "OLD TABLE AS old_rows",
+        "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    }
+    return tuple(
+        f"CREATE TRIGGER backend_resources_{upkeep}_{operation} "
+        f"""AFTER {operation.upper()} ON backend_resources
+        REFERENCING {tables}
+        FOR EACH STATEMENT EXECUTE FUNCTION {function}()"""
+        for operation, tables in transitions.items()
+    )
+
+
 # PostgreSQL counts once per statement from the transition tables: a bulk insert of a million
 # rows updates each tally row once, not a million times. Searches there use the trigram indexes.
 POSTGRESQL_STATEMENTS = (
@@ -106,17 +125,114 @@ POSTGRESQL_STATEMENTS = (
         END IF;
         RETURN NULL;
     END $$""",
-    """CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources
-        REFERENCING NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
-    """CREATE TRIGGER backend_resources_counted_delete AFTER DELETE ON backend_resources
-        REFERENCING OLD TABLE AS old_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
-    """CREATE TRIGGER backend_resources_counted_update AFTER UPDATE ON backend_resources
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION backend_resources_count()""",
+    *_statement_triggers("counted", "backend_resources_count"),
 )
 POSTGRESQL_DROP_STATEMENTS = ("DROP FUNCTION IF EXISTS backend_resources_count() CASCADE",)
+
+
+def _named_twice(row: str) -> str:
+    """SQL: whether two reports or more name `row`'s pair (reads at most two index entries)."""
+    return f"""(SELECT count(*) FROM (SELECT 1 FROM backend_resources
+                WHERE offering_id = {row}.offering_id AND backend_id = {row}.backend_id
+                LIMIT 2) AS two) = 2"""
+
+
+# The pair a report names, written (new.*) or gone (old.*): in the table while two reports or
+# more name it. Reports without a backend id are never duplicates.
+_SQLITE_FIND_DUPLICATE_NEW = f"""
+        INSERT INTO {DUPLICATES_TABLE} (offering_id, backend_id)
+            SELECT new.offering_id, new.backend_id
+            WHERE new.backend_id != '' AND {_named_twice("new")}
+            ON CONFLICT DO NOTHING;"""
+_SQLITE_FORGET_DUPLICATE_OLD = f"""
+        DELETE FROM {DUPLICATES_TABLE}
+            WHERE offering_id = old.offering_id AND backend_id = old.backend_id
+            AND NOT ({_named_twice("old")});"""
+
+DUPLICATE_SQLITE_STATEMENTS = (
+    "CREATE TRIGGER backend_resources_duplicates_insert AFTER INSERT ON backend_resources BEGIN"
+    f"{_SQLITE_FIND_DUPLICATE_NEW}\n    END",
+    "CREATE TRIGGER backend_resources_duplicates_delete AFTER DELETE ON backend_resources BEGIN"
+    f"{_SQLITE_FORGET_DUPLICATE_OLD}\n    END",
+    """CREATE TRIGGER backend_resources_duplicates_update
+        AFTER UPDATE OF offering_id, backend_id ON backend_resources BEGIN"""
+    f"{_SQLITE_FORGET_DUPLICATE_OLD}{_SQLITE_FIND_DUPLICATE_NEW}\n    END",
+)
+DUPLICATE_SQLITE_DROP_STATEMENTS = tuple(
+    f"DROP TRIGGER IF EXISTS backend_resources_duplicates_{operation}"
+    for operation in ("update", "delete", "insert")
+)
+
+# PostgreSQL rechecks each pair a statement touched, under a lock on the pair held to the end of
+# the transaction: a concurrent writer of the same pair waits, then rechecks with this one's
+# rows committed (each statement of the function sees what is committed when it starts), so
+# two reports of one pair written at once are still found twice. Pairs lock in order.
+DUPLICATE_POSTGRESQL_STATEMENTS = (
+    f"""CREATE OR REPLACE FUNCTION backend_resources_recheck_duplicate(
+        pair_offering_id integer, pair_backend_id varchar) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_advisory_xact_lock(pair_offering_id, hashtext(pair_backend_id));
+        IF (SELECT count(*) FROM (SELECT 1 FROM backend_resources
+                WHERE offering_id = pair_offering_id AND backend_id = pair_backend_id
+                LIMIT 2) AS two) = 2 THEN
+            INSERT INTO {DUPLICATES_TABLE} (offering_id, backend_id)
+                VALUES (pair_offering_id, pair_backend_id) ON CONFLICT DO NOTHING;
+        ELSE
+            DELETE FROM {DUPLICATES_TABLE}
+                WHERE offering_id = pair_offering_id AND backend_id = pair_backend_id;
+        END IF;
+    END $$""",
+    """CREATE OR REPLACE FUNCTION backend_resources_find_duplicates() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        pair record;
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            FOR pair IN SELECT DISTINCT offering_id, backend_id FROM new_rows
+                    WHERE backend_id <> '' ORDER BY offering_id, backend_id LOOP
+                PERFORM backend_resources_recheck_duplicate(pair.offering_id, pair.backend_id);
+            END LOOP;
+        ELSIF TG_OP = 'DELETE' THEN
+            FOR pair IN SELECT DISTINCT offering_id, backend_id FROM old_rows
+                    WHERE backend_id <> '' ORDER BY offering_id, backend_id LOOP
+                PERFORM backend_resources_recheck_duplicate(pair.offering_id, pair.backend_id);
+            END LOOP;
+        ELSE
+            -- Only the rows whose pair changed (a dismissal or a rename changes none).
+            FOR pair IN
+                WITH moved AS (
+                    SELECT old_rows.offering_id AS old_offering_id,
+                           old_rows.backend_id AS old_backend_id,
+                           new_rows.offering_id AS new_offering_id,
+                           new_rows.backend_id AS new_backend_id
+                    FROM old_rows JOIN new_rows USING (id)
+                    WHERE (old_rows.offering_id, old_rows.backend_id)
+                        IS DISTINCT FROM (new_rows.offering_id, new_rows.backend_id))
+                SELECT old_offering_id AS offering_id, old_backend_id AS backend_id FROM moved
+                UNION
+                SELECT new_offering_id, new_backend_id FROM moved
+                ORDER BY offering_id, backend_id
+            LOOP
+                IF pair.backend_id <> '' THEN
+                    PERFORM backend_resources_recheck_duplicate(
+                        pair.offering_id, pair.backend_id);
+                END IF;
+            END LOOP;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    *_statement_triggers("duplicates", "backend_resources_find_duplicates"),
+)
+DUPLICATE_POSTGRESQL_DROP_STATEMENTS = (
+    "DROP FUNCTION IF EXISTS backend_resources_find_duplicates() CASCADE",
+    "DROP FUNCTION IF EXISTS backend_resources_recheck_duplicate(integer, varchar)",
+)
+FIND_DUPLICATES = (
+    f"INSERT INTO {DUPLICATES_TABLE} (offering_id, backend_id) "
+    "SELECT offering_id, backend_id FROM backend_resources WHERE backend_id != '' "
+    "GROUP BY offering_id, backend_id HAVING count(*) > 1"
+)
 
 
 def is_search_table(name: str | None) -> bool:
@@ -141,13 +257,13 @@ def compared_with_models(dialect_name: str):
     return include
 
 
-for _statement in SQLITE_STATEMENTS:
+for _statement in SQLITE_STATEMENTS + DUPLICATE_SQLITE_STATEMENTS:
     event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in SQLITE_DROP_STATEMENTS:
+for _statement in DUPLICATE_SQLITE_DROP_STATEMENTS + SQLITE_DROP_STATEMENTS:
     event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_STATEMENTS:
+for _statement in POSTGRESQL_STATEMENTS + DUPLICATE_POSTGRESQL_STATEMENTS:
     event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in POSTGRESQL_DROP_STATEMENTS:
+for _statement in DUPLICATE_POSTGRESQL_DROP_STATEMENTS + POSTGRESQL_DROP_STATEMENTS:
     event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
 
 
@@ -224,9 +340,10 @@ def _rebuild(session, connection, dialect: str, indexes: list) -> None:
             f"INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id) "
             "SELECT id, lower(name), lower(backend_id) FROM backend_resources"
         ))
-        statements = [s for s in SQLITE_STATEMENTS if s.lstrip().startswith("CREATE TRIGGER")]
+        statements = SQLITE_STATEMENTS + DUPLICATE_SQLITE_STATEMENTS
     else:
-        statements = [s for s in POSTGRESQL_STATEMENTS if s.lstrip().startswith("CREATE TRIGGER")]
+        statements = POSTGRESQL_STATEMENTS + DUPLICATE_POSTGRESQL_STATEMENTS
+    statements = [s for s in statements if s.lstrip().startswith("CREATE TRIGGER")]
     for statement in statements:
         session.execute(text(statement))
     if dialect == "postgresql":
@@ -234,12 +351,15 @@ def _rebuild(session, connection, dialect: str, indexes: list) -> None:
         session.execute(text("ANALYZE backend_resources"))
         session.execute(text("ANALYZE backend_resource_tallies"))
         session.execute(text("ANALYZE backend_resource_name_tallies"))
+        session.execute(text(f"ANALYZE {DUPLICATES_TABLE}"))
 
 
 def rebuild_tallies(session) -> None:
-    """Count every report again into both tallies."""
+    """Count every report again into both tallies, and find the duplicate pairs again."""
     session.execute(text("DELETE FROM backend_resource_tallies"))
     session.execute(text("DELETE FROM backend_resource_name_tallies"))
+    session.execute(text(f"DELETE FROM {DUPLICATES_TABLE}"))
+    session.execute(text(FIND_DUPLICATES))
     session.execute(text(
         "INSERT INTO backend_resource_tallies (offering_id, project_id, reports) "
         "SELECT offering_id, project_id, count(*) FROM backend_resources "
@@ -257,8 +377,9 @@ def _built_on(index, dialect: str) -> bool:
     return not index.name.endswith(POSTGRESQL_ONLY_INDEXES) or dialect == "postgresql"
 
 
-SQLITE_TRIGGER_DROPS = SQLITE_DROP_STATEMENTS[:3]
+SQLITE_TRIGGER_DROPS = SQLITE_DROP_STATEMENTS[:3] + DUPLICATE_SQLITE_DROP_STATEMENTS
 POSTGRESQL_TRIGGER_DROPS = tuple(
-    f"DROP TRIGGER backend_resources_counted_{operation} ON backend_resources"
+    f"DROP TRIGGER backend_resources_{upkeep}_{operation} ON backend_resources"
+    for upkeep in ("counted", "duplicates")
     for operation in ("insert", "delete", "update")
 )

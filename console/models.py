@@ -382,6 +382,17 @@ class BackendResourceNameTally(db.Model):
     reports: Mapped[int] = mapped_column(default=0)
 
 
+class DuplicateBackendId(db.Model):
+    """An (offering, backend id) that more than one report names; kept by triggers, so that
+    the `duplicate` flag's few reports are found without comparing every report with the rest.
+    """
+
+    __tablename__ = "duplicate_backend_ids"
+
+    offering_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    backend_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
 class MarketplaceResource(db.Model):
     """A marketplace resource; imports create them in state OK."""
 

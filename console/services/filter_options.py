@@ -17,6 +17,7 @@ from console.models import (
     Project,
 )
 from console.services.access import offering_scope_clause
+from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
 from console.services.list_plans import TALLIED_FILTERS, HiddenReports, only_filters
 from console.services.queries import (
     ListParams,
@@ -100,7 +101,11 @@ def pair_counts_select(session, shared: ListParams, user):
     """
     hidden = HiddenReports.of(shared)
     if not only_filters(hidden.every_report, TALLIED_FILTERS):
-        return grouped_reports(session, shared, scope_clauses(shared, user))
+        # `flag=imported`, `previously_imported` or `duplicate`: group only the few reports an
+        # index points to (the flag's own clause still decides).
+        hints = [BackendResource.id.in_(flagged_report_ids(flag))
+                 for flag in shared.flags if flag in COLLECTED_FLAGS]
+        return grouped_reports(session, shared, [*scope_clauses(shared, user), *hints])
     by_name = shared.name is not None or shared.name_exact is not None
     tally = BackendResourceNameTally if by_name else BackendResourceTally
     matching = (

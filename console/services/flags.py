@@ -23,6 +23,7 @@ from console.models import (
     RESOURCE_STATE_OK,
     BackendResource,
     Dismissal,
+    DuplicateBackendId,
     MarketplaceResource,
     utcnow,
 )
@@ -114,25 +115,46 @@ def resource_flagged_report_ids(flag: str):
         resource.state == RESOURCE_STATE_OK if flag == IMPORTED
         else resource.state != RESOURCE_STATE_OK
     )
+    return reports_of_pairs(resource).where(state, has_backend_id())
+
+
+def duplicate_report_ids():
+    """Return a select() of the ids of the reports flagged `duplicate`, found from the pairs
+    the triggers keep in `duplicate_backend_ids` (few) instead of every report."""
+    return reports_of_pairs(DuplicateBackendId)
+
+
+def reports_of_pairs(pairs):
+    """Return a select() of the ids of the reports naming an (offering_id, backend_id) of the
+    `pairs` table: its few rows drive, each a probe of the reports' index."""
     return (
         select(BackendResource.id)
-        .select_from(resource)
+        .select_from(pairs)
         .join(
             BackendResource,
             and_(
-                BackendResource.offering_id == NotIndexed(resource.offering_id),
-                BackendResource.backend_id == NotIndexed(resource.backend_id),
+                BackendResource.offering_id == NotIndexed(pairs.offering_id),
+                BackendResource.backend_id == NotIndexed(pairs.backend_id),
             ),
         )
-        .where(state, has_backend_id())
     )
 
 
-# Positive flags whose reports `resource_flagged_report_ids` finds (few: one per resource).
-RESOURCE_FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED)
+def flagged_report_ids(flag: str):
+    """Return a select() of the ids of the reports a COLLECTED_FLAGS flag marks (they may
+    repeat)."""
+    if flag == DUPLICATE:
+        return duplicate_report_ids()
+    return resource_flagged_report_ids(flag)
+
+
+# Positive flags whose few reports are collected from an index: `imported` and
+# `previously_imported` from the marketplace resources (one each), `duplicate` from the pairs.
+COLLECTED_FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED, DUPLICATE)
 # Flag filters that keep most reports and hide a few that an index finds: a list with them is
-# every report less those few (`-imported`, `-previously_imported`; `stale` hides the recent).
-SUBTRACTED_FLAGS = ("-imported", "-previously_imported", STALE)
+# every report less those few (`-imported`, `-previously_imported`, `-duplicate`; `stale` hides
+# the recent).
+SUBTRACTED_FLAGS = ("-imported", "-previously_imported", "-duplicate", STALE)
 
 
 def hidden_report_ids(flag: str, stale_days: int):
@@ -141,7 +163,7 @@ def hidden_report_ids(flag: str, stale_days: int):
     if flag == STALE:
         return select(BackendResource.id).where(
             BackendResource.created >= stale_cutoff(stale_days))
-    return resource_flagged_report_ids(flag.lstrip("-"))
+    return flagged_report_ids(flag.lstrip("-"))
 
 
 def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:

@@ -5,9 +5,11 @@ exact count. A plan only picks the way there:
 
 - count: from the tallies the database keeps (reports per offering and project, and per name)
   when every filter set is one they can answer; hiding dismissed reports (the console's default),
-  the already or previously imported ones (`flag=-imported`) or the recent ones (`flag=stale`)
-  subtracts those that match, found from their own index; else by counting the matching
-  reports (other flag filters, metadata filters, dates, backend id, the Dismissed view);
+  the already or previously imported ones (`flag=-imported`), the duplicates (`-duplicate`) or
+  the recent ones (`flag=stale`) subtracts those that match, found from their own index; else
+  by counting the matching reports (other flag filters, metadata filters, dates, backend id,
+  the Dismissed view), where `flag=imported`, `previously_imported` or `duplicate` count only
+  the few reports an index points to;
 - page: the ids of the page first (an index walk, no joins unless the sort key needs them),
   then only those rows with their project, offering and owners; a page past the middle is read
   from the other end, so the last page costs what the first does;
@@ -38,13 +40,13 @@ from console.services.access import (
     visible_backend_resources_clause,
 )
 from console.services.flags import (
+    COLLECTED_FLAGS,
     DISMISSED_ANY,
     DISMISSED_HIDDEN,
-    RESOURCE_FLAGS,
     SUBTRACTED_FLAGS,
+    flagged_report_ids,
     hidden_report_ids,
     is_dismissed,
-    resource_flagged_report_ids,
 )
 from console.services.queries import (
     ListParams,
@@ -104,8 +106,9 @@ def search_hits(term: str):
 class HiddenReports:
     """What a list hides of the reports the tallies count: the dismissed ones (the console's
     default view), and those a flag filter of SUBTRACTED_FLAGS leaves out (the already or
-    previously imported ones, found from the marketplace resources; with `stale`, the recent
-    ones). Each set is found from its own index, so the list is every report less them."""
+    previously imported ones, found from the marketplace resources; the duplicates, from the
+    pairs the triggers keep; with `stale`, the recent ones). Each set is found from its own
+    index, so the list is every report less them."""
 
     every_report: ListParams  # the list's parameters without what is hidden
     dismissed: bool
@@ -155,8 +158,8 @@ class ListPlan:
         self.hidden = HiddenReports.of(params)
         self.every_report = self.hidden.every_report
         self.tallied = only_filters(self.every_report, TALLIED_FILTERS)
-        # `flag=imported` or `previously_imported`: the few reports the resources point to.
-        self.resource_flags = [flag for flag in params.flags if flag in RESOURCE_FLAGS]
+        # `flag=imported`, `previously_imported` or `duplicate`: few reports, from an index.
+        self.collected_flags = [flag for flag in params.flags if flag in COLLECTED_FLAGS]
         self.visible = None  # how many reports the user sees in all, when the tallies tell
 
     def total(self) -> int:
@@ -241,9 +244,9 @@ class ListPlan:
                 clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
         if self.sqlite and params.q and len(params.q) >= TRIGRAM:
             clauses.append(BackendResource.id.in_(search_hits(params.q)))
-        for flag in self.resource_flags:
-            # Already (or previously) imported reports are few: found from the resources.
-            clauses.append(BackendResource.id.in_(resource_flagged_report_ids(flag)))
+        for flag in self.collected_flags:
+            # Imported (found from the resources) and duplicate reports (from the pairs) are few.
+            clauses.append(BackendResource.id.in_(flagged_report_ids(flag)))
         return clauses
 
     def items(self, number: int, total: int, *, columns: tuple | None = None) -> list:
@@ -330,7 +333,7 @@ class ListPlan:
         """
         if self.collect is not None:
             return self.collect
-        if self.resource_flags:
+        if self.collected_flags:
             return True
         if self.visible is None or not total:
             return False

@@ -1,6 +1,7 @@
 """Speed never changes an answer: every way a list is counted and paged gives the plain query's
 rows, in its order, with its count, on SQLite and PostgreSQL."""
 
+import threading
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -22,6 +23,7 @@ from console.models import (
     BackendResource,
     BackendResourceNameTally,
     BackendResourceTally,
+    DuplicateBackendId,
     User,
 )
 from console.services.bulk import create_bulk_job, process_chunk, start_bulk_job
@@ -151,8 +153,23 @@ def test_a_page_past_the_end_is_refused_with_the_exact_size(world, actors):
     assert refused.value.total == len(plain(params, actors.staff)) > 0
 
 
+def duplicate_pairs_match_the_reports() -> set:
+    """Check the duplicate pairs the triggers keep against the reports; return them."""
+    named_twice = set(db.session.execute(
+        select(BackendResource.offering_id, BackendResource.backend_id)
+        .where(BackendResource.backend_id != "")
+        .group_by(BackendResource.offering_id, BackendResource.backend_id)
+        .having(func.count() > 1)
+    ).all())
+    kept = set(db.session.execute(
+        select(DuplicateBackendId.offering_id, DuplicateBackendId.backend_id)).all())
+    assert kept == named_twice
+    return kept
+
+
 def tallies_match_the_reports() -> None:
-    """Check both tallies and the search index against the reports themselves."""
+    """Check both tallies, the duplicate pairs and the search index against the reports."""
+    duplicate_pairs_match_the_reports()
     pairs = dict(db.session.execute(
         select(
             BackendResource.offering_id.concat(":").concat(BackendResource.project_id),
@@ -186,6 +203,25 @@ def test_tallies_follow_inserts_updates_and_deletes(world, actors, factory):
     rows[3].backend_id = "changed"
     db.session.delete(rows[4])
     db.session.commit()
+    tallies_match_the_reports()
+    # Pairs become duplicates and stop being ones by updates, inserts and deletes.
+    offering_id = rows[5].offering_id
+    db.session.execute(
+        BackendResource.__table__.update()
+        .where(BackendResource.id.in_([rows[5].id, rows[8].id, rows[11].id]))
+        .values(backend_id="made-twin", offering_id=offering_id)
+    )
+    db.session.commit()
+    assert (offering_id, "made-twin") in duplicate_pairs_match_the_reports()
+    db.session.execute(BackendResource.__table__.delete().where(
+        BackendResource.id.in_([rows[5].id, rows[8].id])))
+    db.session.commit()
+    assert (offering_id, "made-twin") not in duplicate_pairs_match_the_reports()
+    factory.backend_resource(rows[11].offering, rows[11].project, backend_id="made-twin")
+    assert (offering_id, "made-twin") in duplicate_pairs_match_the_reports()
+    rows[11].backend_id = ""
+    db.session.commit()
+    assert (offering_id, "made-twin") not in duplicate_pairs_match_the_reports()
     tallies_match_the_reports()
     db.session.execute(BackendResource.__table__.delete().where(BackendResource.name == "x"))
     db.session.execute(
@@ -308,6 +344,9 @@ def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, acto
         {"flags": ("previously_imported",)}, {"flags": ("stale", "-duplicate")},
         {"flags": ("-previously_imported",)}, {"flags": ("-imported", "-previously_imported")},
         {"flags": ("-imported",), "name": "gpu"}, {"flags": ("-imported",), "q": "acct"},
+        {"flags": ("-duplicate",)}, {"flags": ("-duplicate",), "name": "gpu"},
+        {"flags": ("duplicate",), "q": "twin"}, {"flags": ("duplicate", "-stale")},
+        {"flags": ("-duplicate", "stale", "-imported"), "offering_uuid": offering.uuid},
         {"flags": ("-imported", "duplicate")}, {"flags": ("-imported",), "name_exact": "x"},
         {"flags": ("-previously_imported",), "offering_uuid": offering.uuid},
         {"flags": ("stale",)}, {"flags": ("stale", "-imported"), "name": "gpu"},
@@ -346,7 +385,7 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
         )
     # Hiding the imported or previously imported reports subtracts them from the tallies too.
     for flags in (("-imported",), ("-previously_imported", "-imported"), ("stale",),
-                  ("stale", "-imported")):
+                  ("stale", "-imported"), ("-duplicate",), ("-duplicate", "-imported")):
         for dismissed in (DISMISSED_HIDDEN, DISMISSED_ANY):
             params = ListParams(flags=flags, dismissed=dismissed, offering_uuid=offering.uuid)
             plan = ListPlan(db.session, params, actors.staff)
@@ -357,7 +396,7 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
     # A filter the tallies cannot answer counts the reports.
     for case in ({"flags": ("-stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
                  {"dismissed": DISMISSED_ONLY}, {"flags": ("imported",)},
-                 {"flags": ("-imported", "-duplicate")}):
+                 {"flags": ("-imported", "duplicate")}):
         assert not ListPlan(db.session, ListParams(**case), actors.staff).tallied, case
 
 
@@ -413,6 +452,9 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {"flags": ("-imported",)}, {"q": "acct"}, {"flags": ("-previously_imported",)},
         {"flags": ("-imported", "-previously_imported"), "name": "gpu"},
         {"flags": ("-imported", "stale")}, {"flags": ("stale",), "name": "gpu"},
+        {"flags": ("duplicate",)}, {"flags": ("-duplicate",)}, {"flags": ("imported",)},
+        {"flags": ("-duplicate", "-imported"), "name": "node"},
+        {"flags": ("duplicate", "stale")}, {"flags": ("previously_imported",), "q": "acct"},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
@@ -428,3 +470,40 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
             assert sum(expected.values()) < db.session.scalar(
                 select(func.sum(BackendResourceTally.reports))
             )
+
+
+def test_two_reports_of_one_pair_written_at_once_are_both_duplicates(app, actors, factory):
+    """Two transactions each add a report of the same new (offering, backend id), in two
+    projects (so no tally row orders them); neither sees the other's before it commits, yet the
+    pair ends up a duplicate."""
+    engine = db.engine
+    insert = BackendResource.__table__.insert()
+    projects = iter((actors.project.id, factory.project(name="Elsewhere").id))
+
+    def report() -> dict:
+        return {"uuid": uuid.uuid4(), "name": "racer", "backend_id": "racing",
+                "offering_id": actors.offering.id, "project_id": next(projects),
+                "backend_metadata": {}}
+
+    written = threading.Event()
+
+    def second_writer() -> None:
+        with engine.begin() as connection:
+            connection.execute(insert, report())
+        written.set()
+
+    with engine.connect() as first:
+        first.execute(insert, report())
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        # The second writer waits for the first to commit (PostgreSQL: the pair's lock; SQLite:
+        # the database's write lock) and then finds the first's report.
+        assert not written.wait(1.0)
+        first.commit()
+    thread.join(timeout=30)
+    assert written.is_set()
+    db.session.expire_all()
+    pair = (actors.offering.id, "racing")
+    assert pair in duplicate_pairs_match_the_reports()
+    params = ListParams(flags=("duplicate",), with_flags=True)
+    assert ListPlan(db.session, params, actors.staff).total() == 2
