@@ -5,7 +5,7 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from console.models import (
@@ -51,7 +51,8 @@ def count_filter_options(
     filters the selects share; each select's counts are then summed from those pairs.
     """
     shared = dataclasses.replace(params, **dict.fromkeys(SELECT_KEYS))
-    pairs = session.execute(pair_counts_select(session, shared, user)).all()
+    pairs = [pair for pair in session.execute(pair_counts_select(session, shared, user))
+             if pair[2] > 0]
 
     def wanted(model, ids, key):
         """Rows of `model` with these ids, or the one the URL chooses."""
@@ -92,7 +93,7 @@ def count_filter_options(
 
 def pair_counts_select(session, shared: ListParams, user):
     """Return a select() of (project id, offering id, reports) for every pair with reports
-    that pass the `shared` filters.
+    that pass the `shared` filters (and, from the tallies, pairs left with none: 0 or less).
 
     When the tallies can answer those filters (the table's default view among them), the pairs
     are read from the tallies, less the reports the list hides that match (`HiddenReports`:
@@ -114,30 +115,33 @@ def pair_counts_select(session, shared: ListParams, user):
         .group_by(tally.project_id, tally.offering_id)
         .subquery()
     )
-    hidden_ids = hidden.ids(user)
-    if hidden_ids is None:
-        return select(matching.c.project_id, matching.c.offering_id, matching.c.reports).where(
-            matching.c.reports > 0
-        )
-    subtracted = (
-        select(BackendResource.project_id, BackendResource.offering_id,
-               func.count().label("reports"))
-        .where(BackendResource.id.in_(hidden_ids))
-        .group_by(BackendResource.project_id, BackendResource.offering_id)
-        .subquery()
-    )
-    project_id, offering_id, reports = subtracted.c
-    left = matching.c.reports - func.coalesce(reports, 0)
-    return (
-        select(matching.c.project_id, matching.c.offering_id, left)
-        .select_from(
-            matching.outerjoin(
-                subtracted,
-                and_(project_id == matching.c.project_id, offering_id == matching.c.offering_id),
+    pairs = select(matching.c.project_id, matching.c.offering_id)
+    left = matching.c.reports
+    grouped = []  # the hidden sets that share no report: their counts per pair add up
+    for part in hidden.parts(user):
+        if part.ranged:
+            # The recent reports (many): counted in each pair's range of its created index.
+            left = left - part.count(
+                BackendResource.project_id == matching.c.project_id,
+                BackendResource.offering_id == matching.c.offering_id,
             )
+        else:
+            grouped.append(part.per_pair())
+    if grouped:
+        sets = union_all(*grouped).subquery()
+        subtracted = (
+            select(sets.c.project_id, sets.c.offering_id,
+                   func.sum(sets.c.reports).label("reports"))
+            .group_by(sets.c.project_id, sets.c.offering_id)
+            .subquery()
         )
-        .where(left > 0)
-    )
+        left = left - func.coalesce(subtracted.c.reports, 0)
+        pairs = pairs.select_from(matching.outerjoin(subtracted, and_(
+            subtracted.c.project_id == matching.c.project_id,
+            subtracted.c.offering_id == matching.c.offering_id,
+        )))
+    # Pairs left with no report come too (with 0 or less): filtering here would count twice.
+    return pairs.add_columns(left)
 
 
 def grouped_reports(session, params: ListParams, clauses: list):

@@ -166,6 +166,14 @@ def hidden_report_ids(flag: str, stale_days: int):
     return flagged_report_ids(flag.lstrip("-"))
 
 
+def hidden_report_clause(flag: str, stale_days: int):
+    """The row condition of the reports a SUBTRACTED_FLAGS filter hides, for checking rows
+    found another way (SQLite is not to walk the `created` index for it)."""
+    if flag == STALE:
+        return NotIndexed(BackendResource.created) >= stale_cutoff(stale_days)
+    return flag_clause(flag.lstrip("-"), stale_days)
+
+
 def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:
     """Reports created before this moment are stale."""
     return (now or utcnow()) - timedelta(days=stale_days)

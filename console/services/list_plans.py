@@ -22,7 +22,7 @@ exact count. A plan only picks the way there:
 
 from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import any_, column, func, literal, literal_column, select, table, true, union
+from sqlalchemy import any_, column, func, literal, literal_column, not_, select, table, true
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
@@ -43,8 +43,11 @@ from console.services.flags import (
     COLLECTED_FLAGS,
     DISMISSED_ANY,
     DISMISSED_HIDDEN,
+    STALE,
     SUBTRACTED_FLAGS,
+    NotIndexed,
     flagged_report_ids,
+    hidden_report_clause,
     hidden_report_ids,
     is_dismissed,
 )
@@ -124,17 +127,68 @@ class HiddenReports:
                                flags=kept)
         return cls(every_report=every_report, dismissed=dismissed, flags=hidden)
 
-    def ids(self, user):
-        """Return a select() of the distinct ids of the hidden reports that match every other
-        filter, or None when nothing is hidden."""
-        matching = [visible_backend_resources_clause(user), *filter_clauses(self.every_report)]
+    def parts(self, user) -> list["HiddenPart"]:
+        """Return the hidden sets, each of the reports that match every other filter and are
+        in none of the sets before it, so that they add up: the recent ones first (with
+        `stale`: the largest set, one range of the `created` index), then the dismissed ones,
+        then those of each flag (few, found from the resources or the duplicate pairs)."""
         stale_days = self.every_report.stale_days
-        parts = [hidden_report_ids(flag, stale_days).where(*matching) for flag in self.flags]
+        sets = []  # (the set's own clause, a select() of its ids or None, its row condition)
+        if STALE in self.flags:
+            recent = hidden_report_ids(STALE, stale_days).whereclause
+            sets.append((recent, None, hidden_report_clause(STALE, stale_days)))
         if self.dismissed:
-            parts.append(select(BackendResource.id).where(is_dismissed(), *matching))
-        if not parts:
-            return None
-        return union(*parts) if len(parts) > 1 else parts[0].distinct()
+            sets.append((is_dismissed(), None,
+                         NotIndexed(BackendResource.dismissal_id).is_not(None)))
+        for flag in self.flags:
+            if flag != STALE:
+                sets.append((None, hidden_report_ids(flag, stale_days),
+                             hidden_report_clause(flag, stale_days)))
+        matching = [visible_backend_resources_clause(user), *filter_clauses(self.every_report)]
+        parts, before = [], []
+        for own, found, condition in sets:
+            where = [*matching, *(not_(earlier) for earlier in before)]
+            parts.append(HiddenPart(where=[own, *where]) if found is None
+                         else HiddenPart(where=where, found=found))
+            before.append(condition)
+        if STALE in self.flags:
+            parts[0] = replace(parts[0], ranged=True)
+        return parts
+
+
+@dataclass(frozen=True)
+class HiddenPart:
+    """One set of hidden reports: those meeting `where`, among the `found` ids (which may
+    repeat: a backend id terminated twice) when the set is found by a join."""
+
+    where: list
+    found: object = None
+    ranged: bool = False  # the recent reports: many, one range of a created index per pair
+
+    def ids(self):
+        """Return a select() of the set's distinct ids."""
+        if self.found is None:
+            return select(BackendResource.id).where(*self.where)
+        return self.found.where(*self.where).distinct()
+
+    def count(self, *within):
+        """Return a scalar subquery: how many reports the set holds (of those meeting
+        `within`, which may refer to an enclosing query)."""
+        if self.found is None:
+            return select(func.count()).select_from(BackendResource).where(
+                *self.where, *within).scalar_subquery()
+        ids = self.ids().where(*within).subquery()
+        return select(func.count()).select_from(ids).scalar_subquery()
+
+    def per_pair(self):
+        """Return a select() of (project id, offering id, reports) of the set."""
+        where = self.where if self.found is None else [BackendResource.id.in_(self.ids())]
+        project_id, offering_id = BackendResource.project_id, BackendResource.offering_id
+        return (
+            select(project_id, offering_id, func.count().label("reports"))
+            .where(*where)
+            .group_by(project_id, offering_id)
+        )
 
 
 class ListPlan:
@@ -192,12 +246,11 @@ class ListPlan:
 
     def less_hidden(self, matching):
         """Return `matching` (a count of every report that matches, hidden or not) less the
-        hidden ones (dismissed, or imported with `-imported`): few rows, read from indexes."""
-        hidden = self.hidden.ids(self.user)
-        if hidden is None:
-            return matching
-        counted = select(func.count()).select_from(hidden.subquery()).scalar_subquery()
-        return matching - counted
+        hidden ones (dismissed, imported with `-imported`, recent with `stale`), each set
+        counted from its own index."""
+        for part in self.hidden.parts(self.user):
+            matching = matching - part.count()
+        return matching
 
     def visible_count(self):
         """Return a scalar subquery: how many reports the user sees, from the tallies."""
