@@ -118,7 +118,7 @@ def pair_counts_select(session, shared: ListParams, user):
     pairs = select(matching.c.project_id, matching.c.offering_id)
     left = matching.c.reports
     grouped = []  # the hidden sets that share no report: their counts per pair add up
-    for part in hidden.parts(user):
+    for part in hidden.parts(user, sqlite=session.get_bind().dialect.name == "sqlite"):
         if part.ranged:
             # The recent reports (many): counted in each pair's range of its created index.
             left = left - part.count(

@@ -67,6 +67,8 @@ TALLIED_FILTERS = frozenset(
 # ListParams fields that do not narrow the list; a new field that does not filter belongs here.
 # (`stale_days` matters only with the `stale` flag, and `flags` is a filter the tallies lack.)
 NOT_FILTERS = frozenset({"ordering", "page", "page_size", "with_flags", "stale_days"})
+# Flag filters that leave out the reports of a COLLECTED_FLAGS flag (few, found by a join).
+EXCLUDED_BY_ID = tuple(f"-{flag}" for flag in COLLECTED_FLAGS)
 # The trigram index knows strings of three characters or more.
 TRIGRAM = 3
 # Sort keys that are the name of a small table the reports point to.
@@ -105,6 +107,20 @@ def search_hits(term: str):
     return select(search_index.c.rowid).where(literal_column(SEARCH_TABLE).op("MATCH")(query))
 
 
+def bearing_a_name_containing(term: str, *, sqlite: bool):
+    """"Name contains `term`" as "name is one of the tally's names that contain it": the name
+    tally holds every name a report bears, so both select the same rows, and an index on
+    (name, created) finds them."""
+    names = select(BackendResourceNameTally.name).where(
+        BackendResourceNameTally.name.icontains(term, autoescape=True)
+    )
+    if sqlite:
+        return BackendResource.name.in_(names)
+    # An array, not IN (subquery): PostgreSQL then reads the (name, created) index for each
+    # name instead of scanning the names for each row.
+    return BackendResource.name == any_(func.array(names.scalar_subquery()))
+
+
 @dataclass(frozen=True)
 class HiddenReports:
     """What a list hides of the reports the tallies count: the dismissed ones (the console's
@@ -127,11 +143,12 @@ class HiddenReports:
                                flags=kept)
         return cls(every_report=every_report, dismissed=dismissed, flags=hidden)
 
-    def parts(self, user) -> list["HiddenPart"]:
+    def parts(self, user, *, sqlite: bool) -> list["HiddenPart"]:
         """Return the hidden sets, each of the reports that match every other filter and are
         in none of the sets before it, so that they add up: the recent ones first (with
-        `stale`: the largest set, one range of the `created` index), then the dismissed ones,
-        then those of each flag (few, found from the resources or the duplicate pairs)."""
+        `stale`: the largest set, one range of the `created` index, or of the (name, created)
+        index for each name with "name contains"), then the dismissed ones, then those of each
+        flag (few, found from the resources or the duplicate pairs)."""
         stale_days = self.every_report.stale_days
         sets = []  # (the set's own clause, a select() of its ids or None, its row condition)
         if STALE in self.flags:
@@ -144,7 +161,11 @@ class HiddenReports:
             if flag != STALE:
                 sets.append((None, hidden_report_ids(flag, stale_days),
                              hidden_report_clause(flag, stale_days)))
-        matching = [visible_backend_resources_clause(user), *filter_clauses(self.every_report)]
+        every_report = self.every_report
+        matching = [visible_backend_resources_clause(user),
+                    *filter_clauses(replace(every_report, name=None))]
+        if every_report.name is not None:
+            matching.append(bearing_a_name_containing(every_report.name, sqlite=sqlite))
         parts, before = [], []
         for own, found, condition in sets:
             where = [*matching, *(not_(earlier) for earlier in before)]
@@ -158,35 +179,32 @@ class HiddenReports:
 
 @dataclass(frozen=True)
 class HiddenPart:
-    """One set of hidden reports: those meeting `where`, among the `found` ids (which may
-    repeat: a backend id terminated twice) when the set is found by a join."""
+    """One set of hidden reports: those meeting `where`, among the `found` ids (a select() of
+    ids found by a join from a few rows, which may repeat: a backend id terminated twice)."""
 
     where: list
     found: object = None
     ranged: bool = False  # the recent reports: many, one range of a created index per pair
 
-    def ids(self):
-        """Return a select() of the set's distinct ids."""
+    def clauses(self) -> list:
+        """The WHERE clauses of the set's reports; found ids are looked up by id, so that the
+        few rows they come from drive the query, whatever index the other filters offer."""
         if self.found is None:
-            return select(BackendResource.id).where(*self.where)
-        return self.found.where(*self.where).distinct()
+            return self.where
+        return [BackendResource.id.in_(self.found), *self.where]
 
     def count(self, *within):
         """Return a scalar subquery: how many reports the set holds (of those meeting
         `within`, which may refer to an enclosing query)."""
-        if self.found is None:
-            return select(func.count()).select_from(BackendResource).where(
-                *self.where, *within).scalar_subquery()
-        ids = self.ids().where(*within).subquery()
-        return select(func.count()).select_from(ids).scalar_subquery()
+        return select(func.count()).select_from(BackendResource).where(
+            *self.clauses(), *within).scalar_subquery()
 
     def per_pair(self):
         """Return a select() of (project id, offering id, reports) of the set."""
-        where = self.where if self.found is None else [BackendResource.id.in_(self.ids())]
         project_id, offering_id = BackendResource.project_id, BackendResource.offering_id
         return (
             select(project_id, offering_id, func.count().label("reports"))
-            .where(*where)
+            .where(*self.clauses())
             .group_by(project_id, offering_id)
         )
 
@@ -248,7 +266,7 @@ class ListPlan:
         """Return `matching` (a count of every report that matches, hidden or not) less the
         hidden ones (dismissed, imported with `-imported`, recent with `stale`), each set
         counted from its own index."""
-        for part in self.hidden.parts(self.user):
+        for part in self.hidden.parts(self.user, sqlite=self.sqlite):
             matching = matching - part.count()
         return matching
 
@@ -273,28 +291,25 @@ class ListPlan:
     def clauses(self, *, hinted: bool) -> list:
         """Return the WHERE clauses of the list; `hinted` says where the matches can be found.
 
-        "Name contains" becomes "name is one of the names that contain": the name tally holds
-        every name a report bears, so both select the same rows, and an index on (name,
-        created) finds them. The trigram index's hits for `q` are added to the plain clause,
-        which still decides: the answer is the same with or without hints.
+        "Name contains" becomes `bearing_a_name_containing`, `flag=-imported` "not one of the
+        imported reports' ids". The trigram index's hits for `q` are added to the plain
+        clause, which still decides: the answer is the same with or without hints.
         """
         params = self.params
         if not hinted:
             return [visible_backend_resources_clause(self.user), *filter_clauses(params)]
+        # `-imported`, `-previously_imported`, `-duplicate`: "not one of the few flagged ids",
+        # gathered once, instead of a lookup for each collected row.
+        excluded = [flag for flag in params.flags if flag in EXCLUDED_BY_ID]
+        kept = tuple(flag for flag in params.flags if flag not in excluded)
         clauses = [
             visible_backend_resources_clause(self.user),
-            *filter_clauses(replace(params, name=None)),
+            *filter_clauses(replace(params, name=None, flags=kept)),
+            *(BackendResource.id.not_in(flagged_report_ids(flag.lstrip("-")))
+              for flag in excluded),
         ]
         if params.name is not None:
-            names = select(BackendResourceNameTally.name).where(
-                BackendResourceNameTally.name.icontains(params.name, autoescape=True)
-            )
-            if self.sqlite:
-                clauses.append(BackendResource.name.in_(names))
-            else:
-                # An array, not IN (subquery): PostgreSQL then reads the (name, created) index
-                # for each name instead of scanning the names for each row.
-                clauses.append(BackendResource.name == any_(func.array(names.scalar_subquery())))
+            clauses.append(bearing_a_name_containing(params.name, sqlite=self.sqlite))
         if self.sqlite and params.q and len(params.q) >= TRIGRAM:
             clauses.append(BackendResource.id.in_(search_hits(params.q)))
         for flag in self.collected_flags:
