@@ -38,6 +38,7 @@ class FilterChoices:
     projects: list
     offerings: list
     counts: dict = field(default_factory=dict)  # select key -> {uuid hex: number of reports}
+    total: int = 0  # the reports that pass all three selects too: the list's own count
 
 
 def count_filter_options(
@@ -78,7 +79,7 @@ def count_filter_options(
         .where(wanted(Customer, {project.customer_id for project in projects}, "customer_uuid"))
         .order_by(Customer.name, Customer.id)
     ).all()
-    counts = sum_pairs(pairs, params, projects, offerings)
+    counts, total = sum_pairs(pairs, params, projects, offerings)
 
     def shown(key, objects):
         return with_reports_or_chosen(objects, counts[key], chosen.get(key))
@@ -88,6 +89,7 @@ def count_filter_options(
         projects=shown("project_uuid", projects),
         offerings=shown("offering_uuid", offerings),
         counts=counts,
+        total=total,
     )
 
 
@@ -162,8 +164,11 @@ def grouped_reports(session, params: ListParams, clauses: list):
     )
 
 
-def sum_pairs(pairs, params: ListParams, projects, offerings) -> dict[str, dict[str, int]]:
-    """Each select's counts by option uuid hex: the pairs that pass the other two selects."""
+def sum_pairs(
+    pairs, params: ListParams, projects, offerings
+) -> tuple[dict[str, dict[str, int]], int]:
+    """Each select's counts by option uuid hex (the pairs that pass the other two selects), and
+    the reports of the pairs that pass all three: the count of the list itself."""
     wanted = {key: getattr(params, key) for key in SELECT_KEYS}
     # Per project: (customer uuid, its hex, project uuid, its hex); per offering: (uuid, hex).
     project_keys = {
@@ -175,6 +180,7 @@ def sum_pairs(pairs, params: ListParams, projects, offerings) -> dict[str, dict[
     customer_counts: dict[str, int] = {}
     project_counts: dict[str, int] = {}
     offering_counts: dict[str, int] = {}
+    total = 0
     for project_id, offering_id, number in pairs:
         customer, customer_hex, project, project_hex = project_keys[project_id]
         offering, offering_hex = offering_keys[offering_id]
@@ -187,8 +193,11 @@ def sum_pairs(pairs, params: ListParams, projects, offerings) -> dict[str, dict[
             project_counts[project_hex] = project_counts.get(project_hex, 0) + number
         if customer_passes and project_passes:
             offering_counts[offering_hex] = offering_counts.get(offering_hex, 0) + number
-    return {"customer_uuid": customer_counts, "project_uuid": project_counts,
-            "offering_uuid": offering_counts}
+            if offering_passes:
+                total += number
+    counts = {"customer_uuid": customer_counts, "project_uuid": project_counts,
+              "offering_uuid": offering_counts}
+    return counts, total
 
 
 def with_reports_or_chosen(objects, counts: dict[str, int], chosen) -> list:

@@ -234,8 +234,9 @@ class ListPlan:
         self.collected_flags = [flag for flag in params.flags if flag in COLLECTED_FLAGS]
         self.visible = None  # how many reports the user sees in all, when the tallies tell
 
-    def total(self) -> int:
-        """Count the rows of the list: one statement."""
+    def total(self, known: int | None = None) -> int:
+        """Count the rows of the list: one statement; none when it would count the reports
+        themselves and the caller already `known`s the count (the table's select counts)."""
         if self.tallied:
             matching, self.visible = self.session.execute(self.tally_count()).one()
             return matching
@@ -246,6 +247,8 @@ class ListPlan:
                 select(self.less_hidden(matching), self.visible_count())
             ).one()
             return matching
+        if known is not None:
+            return known
         statement = select(func.count()).select_from(BackendResource)
         return self.session.scalar(statement.where(*self.clauses(hinted=True)))
 

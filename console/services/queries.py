@@ -222,18 +222,19 @@ def backend_resources_count_select(params: ListParams, user):
 
 def page_of_backend_resources(
     session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True,
-    columns: tuple | None = None,
+    columns: tuple | None = None, known_total: int | None = None,
 ) -> "Page":
     """Return one page of the list: two statements, the count and the rows.
 
     The answer is always that of `backend_resources_select` and its count; `ListPlan` only
     picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded;
-    with `columns` the items are plain rows of those columns instead of loaded objects.
+    with `columns` the items are plain rows of those columns instead of loaded objects. A
+    `known_total` (counted by the caller under the same filters) spares counting the reports.
     """
     from console.services.list_plans import ListPlan  # it builds on this module
 
     plan = ListPlan(session, params, user, with_metadata=with_metadata)
-    total = plan.total()
+    total = plan.total(known=known_total)
     number, _pages = page_number(params.page, total, params.page_size)
     items = []
     if with_items and total:

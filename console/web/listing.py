@@ -76,11 +76,13 @@ def backend_resource_list():
     except ValidationFailed as error:
         context["choices"] = load_filter_choices(state, None)
         return _render(context, errors=error.errors, status=400)
-    # Fragments carry the options too: their counts follow every filter.
+    # Fragments carry the options too: their counts follow every filter. Their pairs add up
+    # to the list's own count, which the page then need not count again.
     context["choices"] = load_filter_choices(state, params)
     context["names"] = load_filter_names(params)
     try:
-        page = page_of_backend_resources(db.session, params, current_user, with_metadata=False)
+        page = page_of_backend_resources(db.session, params, current_user, with_metadata=False,
+                                         known_total=context["choices"].total)
     except InvalidPage as invalid:
         missing = MissingPage(requested=params.page, total=invalid.total, pages=invalid.pages)
         return _render(context, missing_page=missing, status=404)

@@ -28,7 +28,11 @@ from console.models import (
 )
 from console.services.bulk import create_bulk_job, process_chunk, start_bulk_job
 from console.services.dismissals import dismiss_backend_resource, restore_backend_resource
-from console.services.filter_options import pair_counts_select
+from console.services.filter_options import (
+    SELECT_KEYS,
+    count_filter_options,
+    pair_counts_select,
+)
 from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
 from console.services.imports import import_backend_resource
 from console.services.list_plans import ListPlan
@@ -457,6 +461,12 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {"flags": ("duplicate", "stale")}, {"flags": ("previously_imported",), "q": "acct"},
         {"flags": ("stale", "-duplicate", "-imported")}, {"flags": ("stale",), "name": "node"},
         {"flags": ("stale", "-previously_imported"), "name_exact": "x"},
+        {"metadata": parse_metadata_filter("partition=gpu"), "offering_uuid": offering.uuid},
+        {"project_uuid": triaged["projects"][1].uuid, "flags": ("duplicate",)},
+        {"customer_uuid": triaged["customer"].uuid, "offering_uuid": offering.uuid},
+        {"customer_uuid": triaged["customer"].uuid,
+         "metadata": parse_metadata_filter("limits.cpu>300")},
+        {"offering_uuid": uuid.uuid4()},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
@@ -465,6 +475,10 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         reports = db.session.scalars(backend_resources_select(shared, user)).unique()
         expected = Counter((row.project_id, row.offering_id) for row in reports)
         label = f"{case} dismissed={dismissed} for {user.username}"
+        # The pairs that pass the selects too add up to the list's own count (the table's).
+        chosen = {key: getattr(params, key) for key in SELECT_KEYS}
+        choices = count_filter_options(db.session, params, user, chosen)
+        assert choices.total == len(plain(params, user)), label
         counted = db.session.execute(pair_counts_select(db.session, shared, user)).all()
         # A pair may be left with none (the tally less its hidden reports), never fewer.
         assert all(left >= 0 for _project, _offering, left in counted), label
