@@ -12,12 +12,8 @@ from console.models import Customer, Offering, Project
 from console.services import ValidationFailed
 from console.services.filter_options import FilterChoices, count_filter_options
 from console.services.flags import FLAG_LABELS
-from console.services.queries import (
-    InvalidPage,
-    ListParams,
-    page_of_backend_resources,
-    parse_list_params,
-)
+from console.services.queries import InvalidPage, ListParams, parse_list_params
+from console.services.table_rows import table_page
 from console.web import bp
 from console.web.guards import console_access_required
 from console.web.htmx import render_page_or_fragment, wants_fragment
@@ -81,8 +77,8 @@ def backend_resource_list():
     context["choices"] = load_filter_choices(state, params)
     context["names"] = load_filter_names(params)
     try:
-        page = page_of_backend_resources(db.session, params, current_user, with_metadata=False,
-                                         known_total=context["choices"].total)
+        page = table_page(db.session, params, current_user,
+                          known_total=context["choices"].total)
     except InvalidPage as invalid:
         missing = MissingPage(requested=params.page, total=invalid.total, pages=invalid.pages)
         return _render(context, missing_page=missing, status=404)

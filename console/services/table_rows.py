@@ -1,0 +1,97 @@
+"""The console table's rows as plain values: one statement of columns, no ORM objects.
+
+A `TableRow` reads like a loaded report (`row.project.customer.name`, `row.offering.uuid`, the
+flag columns), so the table's templates and `flags.row_flags` take either. The Dismissed views
+show who dismissed each report and load the reports themselves (they are few).
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from console.models import BackendResource, Customer, Offering, Project
+from console.services.flags import (
+    DISMISSED_HIDDEN,
+    duplicate_count,
+    imported_resource_uuid,
+    previously_imported_state,
+)
+from console.services.queries import ListParams, Page, Provider, page_of_backend_resources
+
+TABLE_COLUMNS = (
+    BackendResource.uuid,
+    BackendResource.name,
+    BackendResource.backend_id,
+    BackendResource.created,
+    BackendResource.modified,
+    BackendResource.metadata_summary,
+    BackendResource.dismissal_id,
+    Project.name.label("project_name"),
+    Customer.name.label("customer_name"),
+    Offering.uuid.label("offering_uuid"),
+    Offering.name.label("offering_name"),
+    Provider.name.label("provider_name"),
+    imported_resource_uuid().label("imported_resource_uuid"),
+    previously_imported_state().label("previously_imported_state"),
+    duplicate_count().label("duplicate_count"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A project's customer or an offering's provider, as the table shows it."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A report's project or offering, as the table shows it."""
+
+    name: str
+    customer: Owner
+    uuid: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One report of the table, with its project, offering and flag columns."""
+
+    uuid: UUID
+    name: str
+    backend_id: str
+    created: datetime
+    modified: datetime
+    metadata_summary: str
+    dismissal_id: int | None
+    project: Holder
+    offering: Holder
+    imported_resource_uuid: UUID | None
+    previously_imported_state: str | None
+    duplicate_count: int
+
+    @classmethod
+    def of(cls, row) -> "TableRow":
+        """Build one from a row of TABLE_COLUMNS."""
+        return cls(
+            uuid=row.uuid, name=row.name, backend_id=row.backend_id, created=row.created,
+            modified=row.modified, metadata_summary=row.metadata_summary,
+            dismissal_id=row.dismissal_id,
+            project=Holder(name=row.project_name, customer=Owner(row.customer_name)),
+            offering=Holder(name=row.offering_name, customer=Owner(row.provider_name),
+                            uuid=row.offering_uuid),
+            imported_resource_uuid=row.imported_resource_uuid,
+            previously_imported_state=row.previously_imported_state,
+            duplicate_count=row.duplicate_count or 0,
+        )
+
+
+def table_page(session, params: ListParams, user, *, known_total: int | None = None) -> Page:
+    """Return one page of the console's table: the count (unless `known_total`) and the rows."""
+    if params.dismissed != DISMISSED_HIDDEN:
+        # Each row says who dismissed it and why: the reports come with their dismissals.
+        return page_of_backend_resources(session, params, user, with_metadata=False,
+                                         known_total=known_total)
+    page = page_of_backend_resources(session, params, user, columns=TABLE_COLUMNS,
+                                     known_total=known_total)
+    return replace(page, items=[TableRow.of(row) for row in page.items])
