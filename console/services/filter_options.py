@@ -49,7 +49,8 @@ def count_filter_options(
     Each select counts the reports that the other filters leave (so choosing a customer narrows
     the projects to that customer's); an option with no reports is left out, except the one
     `chosen` names. One pass over the reports counts them per (project, offering) under the
-    filters the selects share; each select's counts are then summed from those pairs.
+    filters the selects share; each select's counts are then summed from those pairs, and so
+    is the list's own count (the pairs that pass all three selects).
     """
     shared = dataclasses.replace(params, **dict.fromkeys(SELECT_KEYS))
     pairs = [pair for pair in session.execute(pair_counts_select(session, shared, user))
