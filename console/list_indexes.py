@@ -130,10 +130,10 @@ POSTGRESQL_STATEMENTS = (
 POSTGRESQL_DROP_STATEMENTS = ("DROP FUNCTION IF EXISTS backend_resources_count() CASCADE",)
 
 
-def _named_twice(row: str) -> str:
-    """SQL: whether two reports or more name `row`'s pair (reads at most two index entries)."""
+def _named_twice(offering_id: str, backend_id: str) -> str:
+    """SQL: whether two reports or more name the pair (reads at most two index entries)."""
     return f"""(SELECT count(*) FROM (SELECT 1 FROM backend_resources
-                WHERE offering_id = {row}.offering_id AND backend_id = {row}.backend_id
+                WHERE offering_id = {offering_id} AND backend_id = {backend_id}
                 LIMIT 2) AS two) = 2"""
 
 
@@ -142,12 +142,12 @@ def _named_twice(row: str) -> str:
 _SQLITE_FIND_DUPLICATE_NEW = f"""
         INSERT INTO {DUPLICATES_TABLE} (offering_id, backend_id)
             SELECT new.offering_id, new.backend_id
-            WHERE new.backend_id != '' AND {_named_twice("new")}
+            WHERE new.backend_id != '' AND {_named_twice("new.offering_id", "new.backend_id")}
             ON CONFLICT DO NOTHING;"""
 _SQLITE_FORGET_DUPLICATE_OLD = f"""
         DELETE FROM {DUPLICATES_TABLE}
             WHERE offering_id = old.offering_id AND backend_id = old.backend_id
-            AND NOT ({_named_twice("old")});"""
+            AND NOT ({_named_twice("old.offering_id", "old.backend_id")});"""
 
 DUPLICATE_SQLITE_STATEMENTS = (
     "CREATE TRIGGER backend_resources_duplicates_insert AFTER INSERT ON backend_resources BEGIN"
@@ -173,9 +173,7 @@ DUPLICATE_POSTGRESQL_STATEMENTS = (
     LANGUAGE plpgsql AS $$
     BEGIN
         PERFORM pg_advisory_xact_lock(pair_offering_id, hashtext(pair_backend_id));
-        IF (SELECT count(*) FROM (SELECT 1 FROM backend_resources
-                WHERE offering_id = pair_offering_id AND backend_id = pair_backend_id
-                LIMIT 2) AS two) = 2 THEN
+        IF {_named_twice("pair_offering_id", "pair_backend_id")} THEN
             INSERT INTO {DUPLICATES_TABLE} (offering_id, backend_id)
                 VALUES (pair_offering_id, pair_backend_id) ON CONFLICT DO NOTHING;
         ELSE

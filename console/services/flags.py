@@ -157,15 +157,6 @@ COLLECTED_FLAGS = (IMPORTED, PREVIOUSLY_IMPORTED, DUPLICATE)
 SUBTRACTED_FLAGS = ("-imported", "-previously_imported", "-duplicate", STALE)
 
 
-def hidden_report_ids(flag: str, stale_days: int):
-    """Return a select() of the ids of the reports a SUBTRACTED_FLAGS filter hides (they may
-    repeat)."""
-    if flag == STALE:
-        return select(BackendResource.id).where(
-            BackendResource.created >= stale_cutoff(stale_days))
-    return flagged_report_ids(flag.lstrip("-"))
-
-
 def hidden_report_clause(flag: str, stale_days: int):
     """The row condition of the reports a SUBTRACTED_FLAGS filter hides, for checking rows
     found another way (SQLite is not to walk the `created` index for it)."""

@@ -48,8 +48,8 @@ from console.services.flags import (
     NotIndexed,
     flagged_report_ids,
     hidden_report_clause,
-    hidden_report_ids,
     is_dismissed,
+    stale_cutoff,
 )
 from console.services.queries import (
     ListParams,
@@ -150,30 +150,29 @@ class HiddenReports:
         index for each name with "name contains"), then the dismissed ones, then those of each
         flag (few, found from the resources or the duplicate pairs)."""
         stale_days = self.every_report.stale_days
-        sets = []  # (the set's own clause, a select() of its ids or None, its row condition)
-        if STALE in self.flags:
-            recent = hidden_report_ids(STALE, stale_days).whereclause
-            sets.append((recent, None, hidden_report_clause(STALE, stale_days)))
-        if self.dismissed:
-            sets.append((is_dismissed(), None,
-                         NotIndexed(BackendResource.dismissal_id).is_not(None)))
-        for flag in self.flags:
-            if flag != STALE:
-                sets.append((None, hidden_report_ids(flag, stale_days),
-                             hidden_report_clause(flag, stale_days)))
         every_report = self.every_report
         matching = [visible_backend_resources_clause(user),
                     *filter_clauses(replace(every_report, name=None))]
         if every_report.name is not None:
             matching.append(bearing_a_name_containing(every_report.name, sqlite=sqlite))
-        parts, before = [], []
-        for own, found, condition in sets:
-            where = [*matching, *(not_(earlier) for earlier in before)]
-            parts.append(HiddenPart(where=[own, *where]) if found is None
-                         else HiddenPart(where=where, found=found))
+        parts, before = [], []  # `before`: the row conditions of the sets already taken
+
+        def take(condition, *own, found=None, ranged=False) -> None:
+            """Add the set of reports meeting `own` (or among the `found` ids) that match and
+            are in none of the sets before it; `condition` tells its reports from the rest."""
+            where = [*own, *matching, *(not_(earlier) for earlier in before)]
+            parts.append(HiddenPart(where=where, found=found, ranged=ranged))
             before.append(condition)
+
         if STALE in self.flags:
-            parts[0] = replace(parts[0], ranged=True)
+            recent = BackendResource.created >= stale_cutoff(stale_days)
+            take(hidden_report_clause(STALE, stale_days), recent, ranged=True)
+        if self.dismissed:
+            take(NotIndexed(BackendResource.dismissal_id).is_not(None), is_dismissed())
+        for flag in self.flags:
+            if flag != STALE:
+                take(hidden_report_clause(flag, stale_days),
+                     found=flagged_report_ids(flag.lstrip("-")))
         return parts
 
 
