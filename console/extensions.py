@@ -26,8 +26,14 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")
-def configure_sqlite(dbapi_connection, _record) -> None:
-    """Make SQLite enforce foreign keys and wait for a busy writer instead of failing at once."""
+def configure_connection(dbapi_connection, _record) -> None:
+    """Make SQLite enforce foreign keys and wait for a busy writer instead of failing at once;
+    keep PostgreSQL planning each statement for its own values."""
+    if hasattr(dbapi_connection, "prepare_threshold"):
+        # psycopg prepares a statement run five times on a connection, and PostgreSQL then may
+        # plan it once for any values: a name search planned for "gpu" would run for "a" too.
+        # (A transaction's ROLLBACK used to drop them; the read-only requests have none.)
+        dbapi_connection.prepare_threshold = None
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         dbapi_connection.execute("PRAGMA busy_timeout = 15000")

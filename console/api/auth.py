@@ -2,7 +2,7 @@
 
 from flask import current_app, g, request
 
-from console.api import bp
+from console.api import bp, read_only  # noqa: F401  (its hook runs before `authenticate`)
 from console.extensions import db
 from console.models import ApiToken, User, hash_token_key, utcnow
 from console.throttling import count_refused_token

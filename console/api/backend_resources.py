@@ -4,15 +4,11 @@ from flask import current_app, request
 
 from console.api import bp
 from console.api.auth import current_user
-from console.api.pagination import paginated_response
-from console.api.representations import (
-    BACKEND_RESOURCE_COLUMNS,
-    backend_resource_json,
-    backend_resource_rows_json,
-    marketplace_resource_json,
-)
+from console.api.pagination import page_headers
+from console.api.report_json import json_array, report_json_columns
+from console.api.representations import backend_resource_json, marketplace_resource_json
 from console.api.request_body import request_data
-from console.api.responses import empty_response, json_response
+from console.api.responses import empty_response, json_response, json_text_response
 from console.api.routing import refuse_other_methods
 from console.extensions import db
 from console.services import PermissionDenied, ValidationFailed
@@ -20,6 +16,7 @@ from console.services.access import can_import
 from console.services.imports import import_backend_resource
 from console.services.queries import (
     find_backend_resource,
+    find_backend_resource_row,
     page_of_backend_resources,
     parse_list_params,
 )
@@ -35,6 +32,11 @@ DETAIL_RULE = "/backend-resources/<uuid_text>/"
 IMPORT_RULE = "/backend-resources/<uuid_text>/import_resource/"
 
 
+def dialect_name() -> str:
+    """Return the name of the database's dialect ("sqlite" or "postgresql")."""
+    return db.session.get_bind().dialect.name
+
+
 @bp.get(LIST_RULE)
 def backend_resource_list():
     """List the backend resources the caller may see: filtered, ordered, one page (and HEAD)."""
@@ -46,9 +48,10 @@ def backend_resource_list():
     )
     page = page_of_backend_resources(
         db.session, params, current_user(), with_items=request.method != "HEAD",
-        columns=BACKEND_RESOURCE_COLUMNS,
+        columns=report_json_columns(dialect_name()), owners=False,
     )
-    return paginated_response(page, backend_resource_rows_json(page.items))
+    body = json_array(row.body for row in page.items)
+    return json_text_response(body, headers=page_headers(page))
 
 
 @bp.post(LIST_RULE)
@@ -68,8 +71,10 @@ def backend_resource_create():
 @bp.get(DETAIL_RULE)
 def backend_resource_detail(uuid_text: str):
     """Show one backend resource the caller may see."""
-    backend_resource = find_backend_resource(db.session, uuid_text, current_user())
-    return json_response(backend_resource_json(backend_resource))
+    row = find_backend_resource_row(
+        db.session, uuid_text, current_user(), report_json_columns(dialect_name()), owners=False
+    )
+    return json_text_response(row.body)
 
 
 @bp.delete(DETAIL_RULE)

@@ -51,11 +51,14 @@ def link_header(page: Page) -> str:
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
 
 
+def page_headers(page: Page) -> dict:
+    """Return the count and link headers of a page."""
+    return {"X-Result-Count": str(page.total), "Link": link_header(page)}
+
+
 def paginated_response(page: Page, items: list):
     """Return one page as a JSON array with the count and link headers."""
-    return json_response(
-        items, headers={"X-Result-Count": str(page.total), "Link": link_header(page)}
-    )
+    return json_response(items, headers=page_headers(page))
 
 
 def paginated(session, statement, represent):

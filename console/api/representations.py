@@ -110,53 +110,6 @@ def backend_resource_json(backend_resource: BackendResource) -> dict:
     }
 
 
-# What a list row of `backend_resource_rows_json` holds: the report and its project and offering.
-BACKEND_RESOURCE_COLUMNS = (
-    BackendResource.uuid.label("uuid"),
-    BackendResource.name.label("name"),
-    BackendResource.created.label("created"),
-    BackendResource.modified.label("modified"),
-    Project.uuid.label("project_uuid"),
-    Project.name.label("project_name"),
-    Offering.uuid.label("offering_uuid"),
-    Offering.name.label("offering_name"),
-    BackendResource.backend_id.label("backend_id"),
-    BackendResource.backend_metadata.label("backend_metadata"),
-)
-
-
-def backend_resource_rows_json(rows) -> list[dict]:
-    """`backend_resource_json` of each row of BACKEND_RESOURCE_COLUMNS: a list page builds no
-    objects, and its URLs from one template each."""
-    report_url, project_url_template, offering_url_template = (
-        detail_url(endpoint, UUID_SLOT)
-        for endpoint in ("api.backend_resource_detail", "api.project_detail",
-                         "api.offering_detail")
-    )
-    bodies = []
-    for row in rows:
-        uuid_hex, project_uuid, offering_uuid = (
-            row.uuid.hex, row.project_uuid.hex, row.offering_uuid.hex
-        )
-        metadata = row.backend_metadata
-        bodies.append({
-            "url": report_url.replace(UUID_SLOT, uuid_hex),
-            "uuid": uuid_hex,
-            "name": row.name,
-            "created": iso(row.created),
-            "modified": iso(row.modified),
-            "project": project_uuid,
-            "project_name": row.project_name,
-            "project_url": project_url_template.replace(UUID_SLOT, project_uuid),
-            "offering": offering_uuid,
-            "offering_name": row.offering_name,
-            "offering_url": offering_url_template.replace(UUID_SLOT, offering_uuid),
-            "backend_id": row.backend_id or "",
-            "backend_metadata": metadata if isinstance(metadata, dict) else {},
-        })
-    return bodies
-
-
 def project_json(project: Project) -> dict:
     """A project as Waldur's ProjectSerializer shows its main keys."""
     customer = project.customer

@@ -11,6 +11,11 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
     return Response(body, status=status, headers=headers, mimetype="application/json")
 
 
+def json_text_response(text: str, status: int = 200, headers: dict | None = None) -> Response:
+    """Return JSON already rendered (by the database) as a response."""
+    return Response(text, status=status, headers=headers, mimetype="application/json")
+
+
 def empty_response(status: int = 204) -> Response:
     """Return a response without a body."""
     return Response(status=status)

@@ -54,9 +54,9 @@ from console.services.flags import (
 from console.services.queries import (
     ListParams,
     catalogue_clauses,
+    columns_select,
     filter_clauses,
     ordering_clauses,
-    relation_joins,
     with_relations,
 )
 
@@ -319,11 +319,14 @@ class ListPlan:
             clauses.append(BackendResource.id.in_(flagged_report_ids(flag)))
         return clauses
 
-    def items(self, number: int, total: int, *, columns: tuple | None = None) -> list:
+    def items(
+        self, number: int, total: int, *, columns: tuple | None = None, owners: bool = True,
+    ) -> list:
         """Load page `number` (1-based) of `total` rows: one statement.
 
-        With `columns`, plain rows of those columns (of the report and its joined project,
-        customer, offering and provider): no objects to build, for callers that only read.
+        With `columns`, plain rows of those columns (of the report and its joined project and
+        offering, and with `owners` customer and provider): no objects to build, for callers
+        that only read.
         """
         size = self.params.page_size
         offset = (number - 1) * size
@@ -339,7 +342,7 @@ class ListPlan:
         ids = ids.limit(limit).offset(offset)
         if columns is not None:
             statement = (
-                relation_joins(select(*columns).select_from(BackendResource))
+                columns_select(columns, owners=owners)
                 .where(BackendResource.id.in_(ids))
                 .order_by(*ordering_clauses(self.params.ordering))
             )

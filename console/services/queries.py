@@ -206,6 +206,19 @@ def relation_joins(statement):
     )
 
 
+def columns_select(columns: tuple, *, owners: bool = True):
+    """Return a select() of `columns` of the reports joined to their project and offering, and
+    to the customer and provider unless the columns read neither (`owners=False`): PostgreSQL
+    plans every join anew for each statement, and two fewer take a millisecond off a page."""
+    statement = (
+        select(*columns).select_from(BackendResource)
+        .join(BackendResource.project).join(BackendResource.offering)
+    )
+    if owners:
+        statement = statement.join(Project.customer).join(Offering.customer.of_type(Provider))
+    return statement
+
+
 def scope_clauses(params: ListParams, user) -> list:
     """Return the WHERE clauses of a list: what the user may see, narrowed by the filters.
 
@@ -222,13 +235,14 @@ def backend_resources_count_select(params: ListParams, user):
 
 def page_of_backend_resources(
     session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True,
-    columns: tuple | None = None, known_total: int | None = None,
+    columns: tuple | None = None, owners: bool = True, known_total: int | None = None,
 ) -> "Page":
     """Return one page of the list: two statements, the count and the rows.
 
     The answer is always that of `backend_resources_select` and its count; `ListPlan` only
     picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded;
-    with `columns` the items are plain rows of those columns instead of loaded objects. A
+    with `columns` the items are plain rows of those columns instead of loaded objects (joined
+    to the customer and provider only with `owners`, see `columns_select`). A
     `known_total` (counted by the caller under the same filters) spares counting the reports.
     """
     from console.services.list_plans import ListPlan  # it builds on this module
@@ -238,7 +252,7 @@ def page_of_backend_resources(
     number, _pages = page_number(params.page, total, params.page_size)
     items = []
     if with_items and total:
-        items = plan.items(number, total, columns=columns)
+        items = plan.items(number, total, columns=columns, owners=owners)
     return Page(items=items, total=total, number=number, size=params.page_size)
 
 
@@ -251,6 +265,22 @@ def find_backend_resource(session, uuid_value, user, *, with_flags=False) -> Bac
             BackendResource.uuid == resource_uuid
         )
         found = session.scalars(statement).unique().one_or_none()
+    if found is None:
+        raise NotFound(BACKEND_RESOURCE_NOT_FOUND)
+    return found
+
+
+def find_backend_resource_row(session, uuid_value, user, columns: tuple, *, owners: bool = True):
+    """Return the row of `columns` (of the report joined to its project, customer, offering and
+    provider) of the backend resource with this uuid, as `find_backend_resource` finds it."""
+    resource_uuid = parse_uuid(str(uuid_value))
+    found = None
+    if resource_uuid is not None:
+        statement = (
+            columns_select(columns, owners=owners)
+            .where(*scope_clauses(ListParams(), user), BackendResource.uuid == resource_uuid)
+        )
+        found = session.execute(statement).one_or_none()
     if found is None:
         raise NotFound(BACKEND_RESOURCE_NOT_FOUND)
     return found

@@ -1,0 +1,36 @@
+"""Requests that only read: the report list and a report's page run without a transaction.
+
+Each of their statements is one on its own (autocommit): on PostgreSQL that spares the BEGIN and
+ROLLBACK round trips of a request that writes nothing. Read committed, as the database runs
+every transaction here, gives each statement its own snapshot anyway, so the answers are the
+same; on SQLite the driver began no transaction for a read either.
+"""
+
+from flask import g, request
+
+from console.api import bp
+from console.extensions import db
+
+READ_ONLY_ENDPOINTS = frozenset({"api.backend_resource_list", "api.backend_resource_detail"})
+
+
+@bp.before_request
+def read_without_transaction() -> None:
+    """Run the statements of a GET or HEAD of a read-only endpoint in autocommit (unless the
+    session is already in a transaction: a test's, sharing its app context)."""
+    if (
+        request.method in ("GET", "HEAD")
+        and request.endpoint in READ_ONLY_ENDPOINTS
+        and not db.session().in_transaction()
+    ):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.read_without_transaction = True
+
+
+@bp.teardown_request
+def give_back_the_autocommit_connection(_error=None) -> None:
+    """End the session's use of the autocommit connection with the request (no round trip): the
+    pool resets it, and whatever the session does next (a test's, in the same app context)
+    runs in a transaction again."""
+    if g.pop("read_without_transaction", False):
+        db.session.rollback()
