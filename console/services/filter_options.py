@@ -5,8 +5,7 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select, union_all
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import and_, func, literal, null, or_, select, union_all
 
 from console.models import (
     BackendResource,
@@ -44,7 +43,7 @@ class FilterChoices:
 def count_filter_options(
     session, params: ListParams, user, chosen: dict[str, uuid.UUID | None]
 ) -> FilterChoices:
-    """Load the select options with their report counts in four statements, whatever the data.
+    """Load the select options with their report counts in two statements, whatever the data.
 
     Each select counts the reports that the other filters leave (so choosing a customer narrows
     the projects to that customer's); an option with no reports is left out, except the one
@@ -56,30 +55,7 @@ def count_filter_options(
     pairs = [pair for pair in session.execute(pair_counts_select(session, shared, user))
              if pair[2] > 0]
 
-    def wanted(model, ids, key):
-        """Rows of `model` with these ids, or the one the URL chooses."""
-        clause = model.id.in_(ids)
-        return or_(clause, model.uuid == chosen[key]) if chosen.get(key) else clause
-
-    projects = session.scalars(
-        select(Project)
-        .join(Project.customer)
-        .options(contains_eager(Project.customer))
-        .where(wanted(Project, {project for project, _o, _n in pairs}, "project_uuid"))
-        .order_by(Customer.name, Customer.id, Project.name, Project.id)
-    ).all()
-    offerings = session.scalars(
-        select(Offering)
-        .join(Offering.customer.of_type(Provider))
-        .options(contains_eager(Offering.customer.of_type(Provider)))
-        .where(wanted(Offering, {offering for _p, offering, _n in pairs}, "offering_uuid"))
-        .order_by(Provider.name, Provider.id, Offering.name, Offering.id)
-    ).all()
-    customers = session.scalars(
-        select(Customer)
-        .where(wanted(Customer, {project.customer_id for project in projects}, "customer_uuid"))
-        .order_by(Customer.name, Customer.id)
-    ).all()
+    projects, offerings, customers = load_options(session, pairs, chosen)
     counts, total = sum_pairs(pairs, params, projects, offerings)
 
     def shown(key, objects):
@@ -92,6 +68,58 @@ def count_filter_options(
         counts=counts,
         total=total,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SelectOption:
+    """A customer, project or offering as a select shows it; a project's or offering's
+    `customer` is its customer or provider."""
+
+    id: int
+    uuid: uuid.UUID
+    name: str
+    customer: "SelectOption | None" = None
+
+
+def load_options(session, pairs, chosen: dict) -> tuple[list, list, list]:
+    """Return the projects and offerings of the pairs and the customers of those projects (and
+    each one `chosen` names), in one statement: (projects, offerings, customers), each in the
+    order the select shows it."""
+
+    def wanted(model, ids, key):
+        """Rows of `model` with these ids, or the one the URL chooses."""
+        clause = model.id.in_(ids)
+        return or_(clause, model.uuid == chosen[key]) if chosen.get(key) else clause
+
+    projects = select(Project.id).where(
+        wanted(Project, {project for project, _o, _n in pairs}, "project_uuid")
+    )
+    kinds = [  # the first select gives the columns their names and types
+        select(literal(1).label("kind"), Project.id, Project.uuid, Project.name,
+               Customer.id.label("owner_id"), Customer.uuid.label("owner_uuid"),
+               Customer.name.label("owner_name"))
+        .join(Project.customer)
+        .where(Project.id.in_(projects)),
+        select(literal(2), Offering.id, Offering.uuid, Offering.name,
+               Provider.id, Provider.uuid, Provider.name)
+        .join(Offering.customer.of_type(Provider))
+        .where(wanted(Offering, {offering for _p, offering, _n in pairs}, "offering_uuid")),
+        select(literal(0), Customer.id, Customer.uuid, Customer.name, null(), null(), null())
+        .where(wanted(Customer, select(Project.customer_id).where(Project.id.in_(projects)),
+                      "customer_uuid")),
+    ]
+    rows = union_all(*kinds).subquery()
+    statement = select(rows).order_by(
+        rows.c.kind, rows.c.owner_name, rows.c.owner_id, rows.c.name, rows.c.id
+    )
+    options: tuple[list, list, list] = ([], [], [])
+    for kind, option_id, option_uuid, name, owner_id, owner_uuid, owner_name in (
+        session.execute(statement)
+    ):
+        owner = None if owner_id is None else SelectOption(owner_id, owner_uuid, owner_name)
+        options[kind].append(SelectOption(option_id, option_uuid, name, owner))
+    customers, projects, offerings = options
+    return projects, offerings, customers
 
 
 def pair_counts_select(session, shared: ListParams, user):

@@ -39,3 +39,27 @@ def test_a_chosen_option_without_reports_is_kept_at_zero(factory, actors):
     assert labels(choices, "project_uuid", choices.projects) == {
         "Climate modelling": 1, "Empty": 0
     }
+
+
+def test_options_come_in_the_order_the_selects_show_them(factory, actors):
+    """Customers by name; projects and offerings by their customer (provider), then by name;
+    created in the opposite order, so that no order of insertion passes for it."""
+    gamma, beta, alpha = (factory.customer(name=name) for name in ("Gamma", "Beta", "Alpha"))
+    idle = factory.customer(name="Idle")  # chosen, with no reports: shown all the same
+    projects = [factory.project(customer, name=name)
+                for customer in (gamma, alpha) for name in ("Zed", "Ant")]
+    offerings = [factory.offering(customer=provider, name=name)
+                 for provider, name in ((gamma, "Web"), (beta, "Disk"), (beta, "Compute"))]
+    for number, project in enumerate(projects):
+        factory.backend_resource(offerings[number % 3], project, name=f"r-{number}")
+    chosen = dict(NONE_CHOSEN, customer_uuid=idle.uuid)
+    choices = count_filter_options(db.session, ListParams(), actors.staff, chosen)
+    assert [c.name for c in choices.customers] == ["Alpha", "Gamma", "Idle"]
+    assert [(p.customer.name, p.name) for p in choices.projects] == [
+        ("Alpha", "Ant"), ("Alpha", "Zed"), ("Gamma", "Ant"), ("Gamma", "Zed"),
+    ]
+    assert [(o.customer.name, o.name) for o in choices.offerings] == [
+        ("Beta", "Compute"), ("Beta", "Disk"), ("Gamma", "Web"),
+    ]
+    assert choices.counts["customer_uuid"][idle.uuid.hex] == 0
+    assert choices.counts["customer_uuid"][alpha.uuid.hex] == 2
