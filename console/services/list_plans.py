@@ -234,8 +234,14 @@ class ListPlan:
         self.visible = None  # how many reports the user sees in all, when the tallies tell
 
     def total(self, known: int | None = None) -> int:
-        """Count the rows of the list: one statement; none when it would count the reports
-        themselves and the caller already `known`s the count (the table's select counts)."""
+        """Count the rows of the list: one statement (none when it would count the reports
+        themselves), taking the count the caller already `known`s (the table's select counts)."""
+        if self.tallied and known is not None:
+            # The select counts already left out what the list hides (a recent report is one
+            # range entry of 250,000 with `flag=stale` at a million): ask only how many reports
+            # the user sees, for choosing how to page.
+            self.visible = self.session.scalar(select(self.visible_count()))
+            return known
         if self.tallied:
             matching, self.visible = self.session.execute(self.tally_count()).one()
             return matching
