@@ -32,11 +32,6 @@ DETAIL_RULE = "/backend-resources/<uuid_text>/"
 IMPORT_RULE = "/backend-resources/<uuid_text>/import_resource/"
 
 
-def dialect_name() -> str:
-    """Return the name of the database's dialect ("sqlite" or "postgresql")."""
-    return db.session.get_bind().dialect.name
-
-
 @bp.get(LIST_RULE)
 def backend_resource_list():
     """List the backend resources the caller may see: filtered, ordered, one page (and HEAD)."""
@@ -48,7 +43,7 @@ def backend_resource_list():
     )
     page = page_of_backend_resources(
         db.session, params, current_user(), with_items=request.method != "HEAD",
-        columns=report_json_columns(dialect_name()), owners=False,
+        columns=report_json_columns(db.session), owners=False,
     )
     body = json_array(row.body for row in page.items)
     return json_text_response(body, headers=page_headers(page))
@@ -72,7 +67,7 @@ def backend_resource_create():
 def backend_resource_detail(uuid_text: str):
     """Show one backend resource the caller may see."""
     row = find_backend_resource_row(
-        db.session, uuid_text, current_user(), report_json_columns(dialect_name()), owners=False
+        db.session, uuid_text, current_user(), report_json_columns(db.session), owners=False
     )
     return json_text_response(row.body)
 

@@ -17,14 +17,14 @@ from console.models import BackendResource, Offering, Project
 REPORT_ENDPOINTS = ("api.backend_resource_detail", "api.project_detail", "api.offering_detail")
 
 
-def report_json_columns(dialect: str) -> tuple:
+def report_json_columns(session) -> tuple:
     """Return the columns of a report's JSON: one labelled column `body`, the JSON text of each
-    report row (joined to its project and offering), for the database `dialect` ("sqlite" or
-    "postgresql"), with this request's absolute URLs."""
+    report row (joined to its project and offering), for the session's database (SQLite or
+    PostgreSQL), with this request's absolute URLs."""
     templates = tuple(
         tuple(detail_url(endpoint, UUID_SLOT).split(UUID_SLOT)) for endpoint in REPORT_ENDPOINTS
     )
-    return _report_json_columns(dialect, templates)
+    return _report_json_columns(session.get_bind().dialect.name, templates)
 
 
 @lru_cache(maxsize=32)

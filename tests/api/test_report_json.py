@@ -8,7 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from console.api.representations import backend_resource_json
 from console.extensions import db
@@ -163,3 +163,15 @@ def test_reading_runs_without_a_transaction_and_writing_in_one(
     assert created.status_code == 201
     writes = [autocommit for verb, autocommit in autocommit_seen if verb == "INSERT"]
     assert writes and not any(writes)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # psycopg's own
+def test_postgresql_plans_each_statement_for_its_values(app):
+    """The reads have no ROLLBACK that would drop prepared statements: psycopg must not prepare
+    any, or PostgreSQL could plan a name search once for every name."""
+    search = text("SELECT count(*) FROM backend_resources WHERE name LIKE :name")
+    with app.app_context(), db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(8):
+            connection.execute(search, {"name": "gpu%"})
+        assert connection.scalar(text("SELECT count(*) FROM pg_prepared_statements")) == 0
