@@ -54,7 +54,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 login_manager.login_view = "web.login"
-login_manager.session_protection = "strong"
+# Flask-Login's "strong" protection also rewrites the cookie of every anonymous session (the
+# login page's CSRF token), so a page answered late with the login page's cookie (the favicon
+# fetched while the login was posted) logged the user out again. session_is_current does the same
+# check for sessions that hold a user, and anonymous answers leave the cookie alone.
+login_manager.session_protection = None
 
 
 @login_manager.user_loader
@@ -79,6 +83,7 @@ def session_is_current(user: User) -> bool:
     started, seen = session.get("started"), session.get("seen")
     return (
         session.get("generation") == user.session_generation
+        and session.get("_id") == login_manager._session_identifier_generator()
         and isinstance(started, int) and isinstance(seen, int)
         and now - started < config["CONSOLE_SESSION_LIFETIME_HOURS"] * 3600
         and now - seen < config["CONSOLE_SESSION_IDLE_MINUTES"] * 60

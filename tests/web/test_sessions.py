@@ -120,3 +120,30 @@ def test_a_csrf_token_of_an_ended_session_is_refused(live_server, actors, factor
     assert response.status_code == 400
     assert "The form could not be accepted" in response.text
     assert db.session.get(type(report), report.id) is not None
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/login", "/static/app.css"])
+def test_a_request_sent_before_login_and_answered_after_it_keeps_the_user_logged_in(
+    live_server, actors, path
+):
+    """A browser fetches the favicon (or another page) with the login page's cookie while the
+    login is posted; whatever cookie that late answer sets, the user stays logged in."""
+    browser = httpx.Client(base_url=live_server, timeout=30)
+    token = csrf_token(browser.get("/login").text)
+    cookie_before_login = browser.cookies["session"]
+    response = browser.post(
+        "/login", data={"username": "staff", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303
+    late = httpx.get(live_server + path, cookies={"session": cookie_before_login}, timeout=30)
+    browser.cookies.extract_cookies(late)
+    assert is_logged_in(browser)
+
+
+def test_a_session_cookie_works_only_in_the_browser_that_logged_in(live_server, actors):
+    browser = logged_in_client(live_server, "staff")
+    same_browser = copy_of(browser)
+    other_browser = copy_of(browser)
+    other_browser.headers["User-Agent"] = "Mozilla/5.0 (somewhere else)"
+    assert is_logged_in(same_browser)
+    assert not is_logged_in(other_browser)
