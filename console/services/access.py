@@ -1,5 +1,7 @@
 """Who may see and manage which backend resources (spec sections 3 and 13)."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, false, or_, select, true
 
 from console.models import (
@@ -31,6 +33,24 @@ def _managed_offering_ids(user: User):
     return select(Offering.id).where(
         or_(Offering.id.in_(offering_roles), Offering.customer_id.in_(owned_customers))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What the clauses here read of a user, as a key: a statement built for a `Viewer` is the
+    one built for the user, and can be kept for the user's next request."""
+
+    id: int
+    is_active: bool
+    is_staff: bool
+    is_support: bool
+
+    @classmethod
+    def of(cls, user: User | None) -> "Viewer | None":
+        """The user's viewer (None for no user)."""
+        if user is None:
+            return None
+        return cls(user.id, bool(user.is_active), bool(user.is_staff), bool(user.is_support))
 
 
 def sees_everything(user: User | None) -> bool:

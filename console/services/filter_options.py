@@ -4,8 +4,9 @@ the number of reports it has under the other filters."""
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import and_, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, bindparam, func, literal, null, or_, select, union_all
 
 from console.models import (
     BackendResource,
@@ -15,8 +16,8 @@ from console.models import (
     Offering,
     Project,
 )
-from console.services.access import offering_scope_clause
-from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
+from console.services.access import Viewer, offering_scope_clause
+from console.services.flags import COLLECTED_FLAGS, STALE, flagged_report_ids
 from console.services.list_plans import TALLIED_FILTERS, HiddenReports, only_filters
 from console.services.queries import (
     ListParams,
@@ -85,14 +86,30 @@ def load_options(session, pairs, chosen: dict) -> tuple[list, list, list]:
     """Return the projects and offerings of the pairs and the customers of those projects (and
     each one `chosen` names), in one statement: (projects, offerings, customers), each in the
     order the select shows it."""
+    values = {
+        "project_ids": sorted({project for project, _o, _n in pairs}),
+        "offering_ids": sorted({offering for _p, offering, _n in pairs}),
+        **{f"chosen_{key}": chosen.get(key) for key in SELECT_KEYS},
+    }
+    options: tuple[list, list, list] = ([], [], [])
+    for kind, option_id, option_uuid, name, owner_id, owner_uuid, owner_name in (
+        session.execute(OPTIONS, values)
+    ):
+        owner = None if owner_id is None else SelectOption(owner_id, owner_uuid, owner_name)
+        options[kind].append(SelectOption(option_id, option_uuid, name, owner))
+    customers, projects, offerings = options
+    return projects, offerings, customers
+
+
+def _options_select():
+    """Build OPTIONS: the rows of the three selects, their ids and chosen uuids bound."""
 
     def wanted(model, ids, key):
-        """Rows of `model` with these ids, or the one the URL chooses."""
-        clause = model.id.in_(ids)
-        return or_(clause, model.uuid == chosen[key]) if chosen.get(key) else clause
+        """Rows of `model` with these ids, or the one the URL chooses (none: NULL, no row)."""
+        return or_(model.id.in_(ids), model.uuid == bindparam(f"chosen_{key}"))
 
     projects = select(Project.id).where(
-        wanted(Project, {project for project, _o, _n in pairs}, "project_uuid")
+        wanted(Project, bindparam("project_ids", expanding=True), "project_uuid")
     )
     kinds = [  # the first select gives the columns their names and types
         select(literal(1).label("kind"), Project.id, Project.uuid, Project.name,
@@ -103,28 +120,42 @@ def load_options(session, pairs, chosen: dict) -> tuple[list, list, list]:
         select(literal(2), Offering.id, Offering.uuid, Offering.name,
                Provider.id, Provider.uuid, Provider.name)
         .join(Offering.customer.of_type(Provider))
-        .where(wanted(Offering, {offering for _p, offering, _n in pairs}, "offering_uuid")),
+        .where(wanted(Offering, bindparam("offering_ids", expanding=True), "offering_uuid")),
         select(literal(0), Customer.id, Customer.uuid, Customer.name, null(), null(), null())
         .where(wanted(Customer, select(Project.customer_id).where(Project.id.in_(projects)),
                       "customer_uuid")),
     ]
     rows = union_all(*kinds).subquery()
-    statement = select(rows).order_by(
+    return select(rows).order_by(
         rows.c.kind, rows.c.owner_name, rows.c.owner_id, rows.c.name, rows.c.id
     )
-    options: tuple[list, list, list] = ([], [], [])
-    for kind, option_id, option_uuid, name, owner_id, owner_uuid, owner_name in (
-        session.execute(statement)
-    ):
-        owner = None if owner_id is None else SelectOption(owner_id, owner_uuid, owner_name)
-        options[kind].append(SelectOption(option_id, option_uuid, name, owner))
-    customers, projects, offerings = options
-    return projects, offerings, customers
+
+
+# Built once: building it took longer than running it.
+OPTIONS = _options_select()
 
 
 def pair_counts_select(session, shared: ListParams, user):
     """Return a select() of (project id, offering id, reports) for every pair with reports
     that pass the `shared` filters (and, from the tallies, pairs left with none: 0 or less).
+
+    Building it took longer than running it, so each one built is kept for the next request
+    with the same filters and viewer, except with `stale`, whose cutoff moves with the clock.
+    """
+    dialect = session.get_bind().dialect.name
+    if any(flag.lstrip("-") == STALE for flag in shared.flags):
+        return build_pair_counts_select(dialect, shared, user)
+    return _kept_pair_counts_select(dialect, shared, Viewer.of(user))
+
+
+@lru_cache(maxsize=256)
+def _kept_pair_counts_select(dialect: str, shared: ListParams, viewer: Viewer | None):
+    """`build_pair_counts_select`, kept."""
+    return build_pair_counts_select(dialect, shared, viewer)
+
+
+def build_pair_counts_select(dialect: str, shared: ListParams, user):
+    """Build `pair_counts_select`.
 
     When the tallies can answer those filters (the table's default view among them), the pairs
     are read from the tallies, less the reports the list hides that match (`HiddenReports`:
@@ -137,7 +168,7 @@ def pair_counts_select(session, shared: ListParams, user):
         # index points to (the flag's own clause still decides).
         hints = [BackendResource.id.in_(flagged_report_ids(flag))
                  for flag in shared.flags if flag in COLLECTED_FLAGS]
-        return grouped_reports(session, shared, [*scope_clauses(shared, user), *hints])
+        return grouped_reports(dialect, shared, [*scope_clauses(shared, user), *hints])
     by_name = shared.name is not None or shared.name_exact is not None
     tally = BackendResourceNameTally if by_name else BackendResourceTally
     matching = (
@@ -149,7 +180,7 @@ def pair_counts_select(session, shared: ListParams, user):
     pairs = select(matching.c.project_id, matching.c.offering_id)
     left = matching.c.reports
     grouped = []  # the hidden sets that share no report: their counts per pair add up
-    for part in hidden.parts(user, sqlite=session.get_bind().dialect.name == "sqlite"):
+    for part in hidden.parts(user, sqlite=dialect == "sqlite"):
         if part.ranged:
             # The recent reports (many): counted in each pair's range of its created index.
             left = left - part.count(
@@ -175,10 +206,10 @@ def pair_counts_select(session, shared: ListParams, user):
     return pairs.add_columns(left)
 
 
-def grouped_reports(session, params: ListParams, clauses: list):
+def grouped_reports(dialect: str, params: ListParams, clauses: list):
     """Return a select() of (project id, offering id, reports) grouping the matching reports."""
     project_id, offering_id = BackendResource.project_id, BackendResource.offering_id
-    if filter_clauses(params) and session.get_bind().dialect.name == "sqlite":
+    if filter_clauses(params) and dialect == "sqlite":
         # With a filter on the rows SQLite still groups along the (project, offering) index and
         # looks every row up from it; "+ 0" makes it read the table once and sort the few
         # matches instead (about 2-6x faster at 50,000 reports). PostgreSQL plans this itself.

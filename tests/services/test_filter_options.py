@@ -1,7 +1,12 @@
 """The select options' counts: each select counts under every filter but its own."""
 
+from datetime import timedelta
+
 from console.extensions import db
+from console.models import utcnow
+from console.services import flags
 from console.services.filter_options import count_filter_options
+from console.services.flags import DEFAULT_STALE_DAYS, STALE
 from console.services.queries import ListParams
 
 NONE_CHOSEN = {"customer_uuid": None, "project_uuid": None, "offering_uuid": None}
@@ -63,3 +68,38 @@ def test_options_come_in_the_order_the_selects_show_them(factory, actors):
     ]
     assert choices.counts["customer_uuid"][idle.uuid.hex] == 0
     assert choices.counts["customer_uuid"][alpha.uuid.hex] == 2
+
+
+def test_the_same_filters_count_for_each_viewer_only_what_it_sees(factory, actors):
+    """The statement built for one viewer's filters is kept; another viewer with the same
+    filters gets its own (the agent manages HPC SLURM only), whichever asks first."""
+    vms = factory.offering(name="VMs")
+    factory.backend_resource(actors.offering, actors.project, name="a-1")
+    factory.backend_resource(vms, actors.project, name="a-2")
+    params = ListParams(name="a")
+
+    def project_counts(user):
+        choices = count_filter_options(db.session, params, user, NONE_CHOSEN)
+        return labels(choices, "project_uuid", choices.projects)
+
+    assert project_counts(actors.staff) == {"Climate modelling": 2}
+    assert project_counts(actors.agent) == {"Climate modelling": 1}
+    assert project_counts(actors.outsider) == {}
+    assert project_counts(actors.staff) == {"Climate modelling": 2}
+
+
+def test_stale_counts_follow_the_clock(factory, actors, monkeypatch):
+    """A report turns stale while the console runs: the select counts see it at once."""
+    now = utcnow()
+    factory.backend_resource(
+        actors.offering, actors.project, name="aging",
+        created=now - timedelta(days=DEFAULT_STALE_DAYS) + timedelta(hours=1),
+    )
+    params = ListParams(flags=(STALE,))
+
+    def stale_reports():
+        return count_filter_options(db.session, params, actors.staff, NONE_CHOSEN).total
+
+    assert stale_reports() == 0
+    monkeypatch.setattr(flags, "utcnow", lambda: now + timedelta(hours=2))
+    assert stale_reports() == 1
