@@ -46,10 +46,10 @@ class Viewer:
     is_support: bool
 
     @classmethod
-    def of(cls, user: User | None) -> "Viewer | None":
+    def of(cls, user: "User | Viewer | None") -> "Viewer | None":
         """The user's viewer (None for no user)."""
-        if user is None:
-            return None
+        if user is None or isinstance(user, Viewer):
+            return user
         return cls(user.id, bool(user.is_active), bool(user.is_staff), bool(user.is_support))
 
 

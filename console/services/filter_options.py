@@ -4,7 +4,6 @@ the number of reports it has under the other filters."""
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, func, literal, null, or_, select, union_all
 
@@ -17,7 +16,8 @@ from console.models import (
     Project,
 )
 from console.services.access import Viewer, offering_scope_clause
-from console.services.flags import COLLECTED_FLAGS, STALE, flagged_report_ids
+from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
+from console.services.kept import KEPT_STATEMENTS, moves_with_the_clock
 from console.services.list_plans import TALLIED_FILTERS, HiddenReports, only_filters
 from console.services.queries import (
     ListParams,
@@ -142,16 +142,9 @@ def pair_counts_select(session, shared: ListParams, user):
     Building it took longer than running it, so each one built is kept for the next request
     with the same filters and viewer, except with `stale`, whose cutoff moves with the clock.
     """
-    dialect = session.get_bind().dialect.name
-    if any(flag.lstrip("-") == STALE for flag in shared.flags):
-        return build_pair_counts_select(dialect, shared, user)
-    return _kept_pair_counts_select(dialect, shared, Viewer.of(user))
-
-
-@lru_cache(maxsize=256)
-def _kept_pair_counts_select(dialect: str, shared: ListParams, viewer: Viewer | None):
-    """`build_pair_counts_select`, kept."""
-    return build_pair_counts_select(dialect, shared, viewer)
+    dialect, viewer = session.get_bind().dialect.name, Viewer.of(user)
+    key = None if moves_with_the_clock(shared.flags) else ("pair counts", dialect, shared, viewer)
+    return KEPT_STATEMENTS.get(key, lambda: build_pair_counts_select(dialect, shared, viewer))
 
 
 def build_pair_counts_select(dialect: str, shared: ListParams, user):

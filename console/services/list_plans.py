@@ -22,7 +22,18 @@ exact count. A plan only picks the way there:
 
 from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import any_, column, func, literal, literal_column, not_, select, table, true
+from sqlalchemy import (
+    any_,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    not_,
+    select,
+    table,
+    true,
+)
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
@@ -35,6 +46,7 @@ from console.models import (
     Project,
 )
 from console.services.access import (
+    Viewer,
     offering_scope_clause,
     sees_everything,
     visible_backend_resources_clause,
@@ -51,6 +63,7 @@ from console.services.flags import (
     is_dismissed,
     stale_cutoff,
 )
+from console.services.kept import KEPT_STATEMENTS, Same, moves_with_the_clock
 from console.services.queries import (
     ListParams,
     catalogue_clauses,
@@ -240,10 +253,14 @@ class ListPlan:
             # The select counts already left out what the list hides (a recent report is one
             # range entry of 250,000 with `flag=stale` at a million): ask only how many reports
             # the user sees, for choosing how to page.
-            self.visible = self.session.scalar(select(self.visible_count()))
+            statement = KEPT_STATEMENTS.get(
+                self.kept_key("visible"), lambda: select(self.visible_count())
+            )
+            self.visible = self.session.scalar(statement)
             return known
         if self.tallied:
-            matching, self.visible = self.session.execute(self.tally_count()).one()
+            statement = KEPT_STATEMENTS.get(self.kept_key("tallied"), self.tally_count)
+            matching, self.visible = self.session.execute(statement).one()
             return matching
         if self.sqlite and self.only_search():
             hits = search_hits(self.params.q).subquery()
@@ -332,7 +349,8 @@ class ListPlan:
 
         With `columns`, plain rows of those columns (of the report and its joined project and
         offering, and with `owners` customer and provider): no objects to build, for callers
-        that only read.
+        that only read. Their statement is kept for the next request that takes the same way
+        (see `console.services.kept`), the page's place in the list bound.
         """
         size = self.params.page_size
         offset = (number - 1) * size
@@ -341,34 +359,62 @@ class ListPlan:
         after = total - offset - limit
         if after < offset:
             offset, ordering = after, reversed_ordering(ordering)
-        if not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS:
-            ids = self.dimension_walk(ordering[0], offset + limit)
+        depth = offset + limit
+        walk = not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
+        sparse = not walk and self.sparse(depth, total)
+        place = {"page_limit": limit, "page_offset": offset, "page_depth": depth}
+        if columns is None:
+            statement = self.items_select(ordering, walk=walk, sparse=sparse)
+            return list(self.session.scalars(statement, place).unique())
+        way = (Same(columns), owners, ordering, walk, sparse)
+        statement = KEPT_STATEMENTS.get(
+            self.kept_key("items", *way),
+            lambda: self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
+                                      owners=owners),
+        )
+        return list(self.session.execute(statement, place))
+
+    def kept_key(self, *way) -> tuple | None:
+        """The key a statement of this list is kept under, taking `way` there (None: build it
+        anew, as with the stale cutoff). The page's place in the list is bound, not kept."""
+        if moves_with_the_clock(self.params.flags):
+            return None
+        params = replace(self.params, page="1", page_size=0)
+        return ("list", self.sqlite, params, Viewer.of(self.user), *way)
+
+    def items_select(
+        self, ordering: tuple[str, ...], *, walk: bool, sparse: bool,
+        columns: tuple | None = None, owners: bool = True,
+    ):
+        """Build the page's statement: its limit, offset and depth (offset + limit) bound as
+        page_limit, page_offset and page_depth."""
+        if walk:
+            ids = self.dimension_walk(ordering[0], bindparam("page_depth"))
         else:
-            ids = self.page_ids(ordering, offset + limit, total)
-        ids = ids.limit(limit).offset(offset)
+            ids = self.page_ids(ordering, sparse=sparse)
+        ids = ids.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
         if columns is not None:
-            statement = (
+            return (
                 columns_select(columns, owners=owners)
                 .where(BackendResource.id.in_(ids))
                 .order_by(*ordering_clauses(self.params.ordering))
             )
-            return list(self.session.execute(statement))
-        statement = (
+        return (
             with_relations(select(BackendResource), self.params, with_metadata=self.with_metadata)
             .where(BackendResource.id.in_(ids))
             .order_by(*ordering_clauses(self.params.ordering))
         )
-        return list(self.session.scalars(statement).unique())
 
-    def page_ids(self, ordering: tuple[str, ...], depth: int, total: int):
-        """Return a select() of the list's ids in `ordering` (to be cut to the page)."""
+    def page_ids(self, ordering: tuple[str, ...], *, sparse: bool):
+        """Return a select() of the list's ids in `ordering` (to be cut to the page): walking
+        the sort key's index, or, `sparse`, collecting the matches and sorting them."""
         statement = select(BackendResource.id)
         keys = {key.lstrip("-") for key in ordering}
         if "project_name" in keys:
             statement = statement.join(BackendResource.project)
         if "offering_name" in keys:
             statement = statement.join(BackendResource.offering)
-        if not self.sparse(depth, total):
+        if not sparse:
             # Walk the sort key's index, checking each row, until the page is filled.
             clauses = self.clauses(hinted=False)
             return statement.where(*clauses).order_by(*ordering_clauses(ordering))
@@ -379,7 +425,7 @@ class ListPlan:
             sort = [unindexed(clause) for clause in sort]
         return statement.where(*self.clauses(hinted=True)).order_by(*sort)
 
-    def dimension_walk(self, key: str, depth: int):
+    def dimension_walk(self, key: str, depth):
         """Return a select() of ids sorted by project or offering name, for PostgreSQL.
 
         Each project (offering) in name order gives at most `depth` of its reports, in id order

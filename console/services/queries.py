@@ -5,14 +5,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import NotFound, ValidationFailed
 from console.services import flags as report_flags
-from console.services.access import visible_backend_resources_clause
+from console.services.access import Viewer, visible_backend_resources_clause
+from console.services.kept import KEPT_STATEMENTS, Same
 from console.services.metadata_filters import (
     MetadataCondition,
     metadata_clauses,
@@ -244,7 +245,8 @@ def page_of_backend_resources(
     """
     from console.services.list_plans import ListPlan  # it builds on this module
 
-    plan = ListPlan(session, params, user, with_metadata=with_metadata)
+    # The plan reads of the user only what `Viewer` holds: its statements can be kept.
+    plan = ListPlan(session, params, Viewer.of(user), with_metadata=with_metadata)
     total = plan.total(known=known_total)
     number, _pages = page_number(params.page, total, params.page_size)
     items = []
@@ -264,9 +266,14 @@ def find_backend_resource(session, uuid_value, user, *, with_flags=False) -> Bac
 def find_backend_resource_row(session, uuid_value, user, columns: tuple, *, owners: bool = True):
     """Return the row of `columns` (see `columns_select`) of the backend resource with this
     uuid, as `find_backend_resource` finds it."""
-    statement = columns_select(columns, owners=owners).where(*scope_clauses(ListParams(), user))
+    viewer = Viewer.of(user)
+    statement = KEPT_STATEMENTS.get(("row by uuid", Same(columns), owners, viewer), lambda: (
+        columns_select(columns, owners=owners)
+        .where(*scope_clauses(ListParams(), viewer))
+        .where(BackendResource.uuid == bindparam("report_uuid"))
+    ))
     return _found_by_uuid(uuid_value, lambda resource_uuid: session.execute(
-        statement.where(BackendResource.uuid == resource_uuid)
+        statement, {"report_uuid": resource_uuid}
     ).one_or_none())
 
 
