@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, text
 
 from console.api.representations import backend_resource_json
@@ -127,22 +128,24 @@ def test_an_invisible_report_stays_hidden(api, awkward_reports, factory):
 
 @pytest.fixture
 def autocommit_seen(app):
-    """For each statement the app runs: (its first words, whether it ran in autocommit)."""
+    """For each statement the app runs: (its first word, whether it ran outside a transaction),
+    read from the driver once the statement has run. PostgreSQL reads run in autocommit; the
+    SQLite driver begins a transaction only before a write."""
     seen = []
 
     def record(connection, _cursor, statement, _parameters, _context, _many):
         driver = connection.connection.driver_connection
         if isinstance(driver, sqlite3.Connection):
-            autocommit = driver.isolation_level is None
+            outside = not driver.in_transaction
         else:
-            autocommit = driver.autocommit
-        seen.append((statement.split(None, 1)[0].upper(), autocommit))
+            outside = driver.info.transaction_status == TransactionStatus.IDLE
+        seen.append((statement.split(None, 1)[0].upper(), outside))
 
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "after_cursor_execute", record)
     yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    event.remove(engine, "after_cursor_execute", record)
 
 
 def test_reading_runs_without_a_transaction_and_writing_in_one(
