@@ -234,7 +234,8 @@ class ListPlan:
         self.with_metadata = with_metadata
         self.collect = collect
         self.params = params
-        self.user = user
+        # All the plan reads of the user is what `Viewer` holds, so its statements can be kept.
+        self.user = Viewer.of(user)
         self.sqlite = session.get_bind().dialect.name == "sqlite"
         # The tallies count every report, dismissed or imported or not: the console's default view
         # (dismissed hidden) is that count less the dismissed reports that match, counted from
@@ -254,7 +255,7 @@ class ListPlan:
             # range entry of 250,000 with `flag=stale` at a million): ask only how many reports
             # the user sees, for choosing how to page.
             statement = KEPT_STATEMENTS.get(
-                self.kept_key("visible"), lambda: select(self.visible_count())
+                ("visible count", self.user), lambda: select(self.visible_count())
             )
             self.visible = self.session.scalar(statement)
             return known
@@ -380,7 +381,7 @@ class ListPlan:
         if moves_with_the_clock(self.params.flags):
             return None
         params = replace(self.params, page="1", page_size=0)
-        return ("list", self.sqlite, params, Viewer.of(self.user), *way)
+        return ("list", self.sqlite, params, self.user, *way)
 
     def items_select(
         self, ordering: tuple[str, ...], *, walk: bool, sparse: bool,

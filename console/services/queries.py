@@ -245,8 +245,7 @@ def page_of_backend_resources(
     """
     from console.services.list_plans import ListPlan  # it builds on this module
 
-    # The plan reads of the user only what `Viewer` holds: its statements can be kept.
-    plan = ListPlan(session, params, Viewer.of(user), with_metadata=with_metadata)
+    plan = ListPlan(session, params, user, with_metadata=with_metadata)
     total = plan.total(known=known_total)
     number, _pages = page_number(params.page, total, params.page_size)
     items = []
