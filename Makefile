@@ -64,7 +64,7 @@ $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
 
 # SIZE=100000 measures one size; the default is 10,000, 100,000 and 1,000,000 reports.
 bench: $(VENV)/.bench-installed
-	SIZE=$(SIZE) $(BIN)/python bench/run.py
+	SIZE=$(SIZE) ONLY=$(ONLY) $(BIN)/python bench/run.py
 
 load: $(VENV)/.installed
 	$(BIN)/python bench/load.py $(if $(LOAD_POSTGRESQL_URL),--postgresql-url $(LOAD_POSTGRESQL_URL))

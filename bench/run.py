@@ -749,8 +749,9 @@ def print_table(sizes: list[int], rows_by_size: dict, results: dict, seeding: di
             print(line)
         print()
     for size in sizes:
-        if size in results:
-            deep = rows_by_size[size][2]["query"].split("page=")[-1]
+        deep_rows = [row for row in rows_by_size.get(size, ()) if row.get("cursor")]
+        if size in results and deep_rows:
+            deep = deep_rows[0]["cursor"]
             print(f"Q3 at {size:,} reports is page {deep} (the last if there are fewer than 200)")
     for (kind, size), built in sorted(seeding.items()):
         if built:
@@ -773,7 +774,9 @@ def bench_size(size: int, args, deadline: float, seeding: dict):
     sqlite_path = Path(sqlite_url.removeprefix("sqlite:///"))
     facts = catalogue_facts(sqlite_url) | search_facts(sqlite_url)
     facts["gpu_pages"] = min(200, max(1, -(-facts["gpu"] // 50)))
-    rows = scenarios(size, facts)
+    every_row = scenarios(size, facts)
+    reference = {row["label"]: row for row in every_row}
+    rows = [row for row in every_row if not args.only or row["label"].startswith(args.only)]
     expected = {"Q2 name=gpu": facts["gpu"], "Q1 newest 50": size}
     results: dict = {}
     with contextlib.ExitStack() as stack:
@@ -792,7 +795,6 @@ def bench_size(size: int, args, deadline: float, seeding: dict):
             if time.perf_counter() > deadline:
                 log("  deadline reached: the remaining requests are skipped")
                 break
-            reference = {r["label"]: r for r in rows}
             results[row["label"]] = run_scenario(row, servers, args, expected, reference)
     triage = {} if args.no_triage else triage_figures(size, databases, args, deadline)
     return rows, results, triage
@@ -810,6 +812,9 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
     parser.add_argument("--no-triage", action="store_true",
                         help="skip the CSV export and the bulk import")
+    parser.add_argument("--only", default=os.environ.get("ONLY", ""),
+                        help="comma-separated label beginnings: measure only those requests "
+                             "(for example 'Q1,Q4')")
     parser.add_argument("--runs", type=int, default=100, help="most requests per scenario")
     parser.add_argument("--scenario-budget", type=float, default=3.0,
                         help="seconds per scenario and server")
@@ -817,6 +822,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=5400.0,
                         help="deadline of the whole run in seconds, seeding included")
     args = parser.parse_args()
+    args.only = tuple(part.strip() for part in args.only.split(",") if part.strip())
     args.kinds = ["sqlite"] if args.no_postgres else ["sqlite", "postgresql"]
     sizes = sorted(int(part.replace("_", "")) for part in args.sizes.split(",") if part.strip())
     deadline = time.perf_counter() + args.budget

@@ -50,7 +50,14 @@ def create_app(config: dict | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
 
-    from console import cli, errors, list_indexes, models, request_guards  # noqa: F401  (schema)
+    from console import (  # noqa: F401  (schema)
+        cli,
+        errors,
+        list_indexes,
+        models,
+        read_only,
+        request_guards,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -58,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Order matters: the guards read the body before anything else, and throttling refuses a
     # locked-out login before CSRF checks or password hashing cost anything.
     request_guards.register(app)
+    read_only.register(app)
     limiter.init_app(app)
     csrf.init_app(app)
 

@@ -25,17 +25,45 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
+# A statement run with this execution option set is prepared on PostgreSQL, when it runs outside a
+# transaction (see `execute_prepared`). Set it only on statements whose best plan does not
+# depend on the values bound: a key looked up, catalogue ids, a page's place in the list.
+PREPARED = "prepared"
+# psycopg prepares a statement run this many times on a connection: never, here (see below).
+NEVER_BY_COUNT = 2**62
+
+
 @event.listens_for(Engine, "connect")
 def configure_connection(dbapi_connection, _record) -> None:
     """Make SQLite enforce foreign keys and wait for a busy writer instead of failing at once;
-    keep PostgreSQL planning each statement for its own values."""
+    keep PostgreSQL planning each statement for its own values unless it is marked PREPARED."""
     if hasattr(dbapi_connection, "prepare_threshold"):
         # psycopg prepares a statement run five times on a connection, and PostgreSQL then may
         # plan it once for any values: a name search planned for "gpu" would run for "a" too.
-        # (A transaction's ROLLBACK used to drop them; the read-only requests have none.)
-        dbapi_connection.prepare_threshold = None
+        dbapi_connection.prepare_threshold = NEVER_BY_COUNT
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         dbapi_connection.execute("PRAGMA busy_timeout = 15000")
         # Read pages straight from the file's memory map rather than copying each one in.
         dbapi_connection.execute("PRAGMA mmap_size = 1073741824")
+
+
+@event.listens_for(Engine, "do_execute")
+def execute_prepared(cursor, statement, parameters, context) -> bool | None:
+    """Run a PREPARED statement as a prepared one on a PostgreSQL connection in autocommit.
+
+    PostgreSQL then parses it once per connection and, after five runs, may plan it once for
+    all values, which on a list's page costs more than running it. Only outside a transaction:
+    psycopg forgets its prepared statements at each ROLLBACK, so within one they would be
+    prepared only to be thrown away.
+    """
+    connection = getattr(cursor, "connection", None)
+    if (
+        context is None
+        or not context.execution_options.get(PREPARED)
+        or not getattr(connection, "autocommit", False)
+        or not hasattr(connection, "prepare_threshold")
+    ):
+        return None
+    cursor.execute(statement, parameters, prepare=True)
+    return True

@@ -3,8 +3,8 @@
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
-from console.api import bp, read_only  # noqa: F401  (its hook runs before `authenticate`)
-from console.extensions import db
+from console.api import bp
+from console.extensions import PREPARED, db
 from console.models import ApiToken, User, hash_token_key, utcnow
 from console.throttling import count_refused_token
 
@@ -45,6 +45,7 @@ TOKEN_OWNER = (
     select(User, ApiToken.expires)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.key_hash == bindparam("key_hash"))
+    .execution_options(**{PREPARED: True})
 )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, bindparam, func, literal, null, or_, select, union_all
 
+from console.extensions import PREPARED
 from console.models import (
     BackendResource,
     BackendResourceNameTally,
@@ -18,7 +19,12 @@ from console.models import (
 from console.services.access import Viewer, offering_scope_clause
 from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
 from console.services.kept import KEPT_STATEMENTS, moves_with_the_clock
-from console.services.list_plans import TALLIED_FILTERS, HiddenReports, only_filters
+from console.services.list_plans import (
+    TALLIED_FILTERS,
+    HiddenReports,
+    only_filters,
+    plan_stable,
+)
 from console.services.queries import (
     ListParams,
     Provider,
@@ -53,7 +59,9 @@ def count_filter_options(
     is the list's own count (the pairs that pass all three selects).
     """
     shared = dataclasses.replace(params, **dict.fromkeys(SELECT_KEYS))
-    pairs = [pair for pair in session.execute(pair_counts_select(session, shared, user))
+    prepared = {PREPARED: True} if plan_stable(shared) else {}
+    statement = pair_counts_select(session, shared, user)
+    pairs = [pair for pair in session.execute(statement, execution_options=prepared)
              if pair[2] > 0]
 
     projects, offerings, customers = load_options(session, pairs, chosen)
@@ -93,7 +101,7 @@ def load_options(session, pairs, chosen: dict) -> tuple[list, list, list]:
     }
     options: tuple[list, list, list] = ([], [], [])
     for kind, option_id, option_uuid, name, owner_id, owner_uuid, owner_name in (
-        session.execute(OPTIONS, values)
+        session.execute(OPTIONS, values, execution_options={PREPARED: True})
     ):
         owner = None if owner_id is None else SelectOption(owner_id, owner_uuid, owner_name)
         options[kind].append(SelectOption(option_id, option_uuid, name, owner))

@@ -23,6 +23,7 @@ exact count. A plan only picks the way there:
 from dataclasses import dataclass, fields, replace
 
 from sqlalchemy import (
+    Integer,
     any_,
     bindparam,
     column,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
+from console.extensions import PREPARED
 from console.list_indexes import SEARCH_TABLE
 from console.models import (
     BackendResource,
@@ -91,6 +93,12 @@ DIMENSIONS = {
 }
 # A match read from an index costs about a tenth of a row read while walking the sort index.
 COLLECT_FROM_INDEX = 10
+# Filters whose values leave the best plan as it is: ids looked up, the dismissed view and the
+# flags (each a set of reports found from its own index). A list filtered by these alone has
+# its statements prepared (planned once) on PostgreSQL; text, dates and metadata do not.
+PLAN_STABLE_FILTERS = frozenset(
+    {"offering_uuid", "project_uuid", "customer_uuid", "dismissed", "flags"}
+)
 
 search_index = table(SEARCH_TABLE, column("rowid"))
 
@@ -103,6 +111,12 @@ def only_filters(params: ListParams, allowed) -> bool:
         for field in fields(ListParams)
         if field.name not in NOT_FILTERS and field.name not in allowed
     )
+
+
+def plan_stable(params: ListParams) -> bool:
+    """Tell whether the best plan of the list's statements is the same whatever the values of its
+    filters (and not computed from the clock, as the stale cutoff is)."""
+    return only_filters(params, PLAN_STABLE_FILTERS) and not moves_with_the_clock(params.flags)
 
 
 def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
@@ -246,6 +260,7 @@ class ListPlan:
         # `flag=imported`, `previously_imported` or `duplicate`: few reports, from an index.
         self.collected_flags = [flag for flag in params.flags if flag in COLLECTED_FLAGS]
         self.visible = None  # how many reports the user sees in all, when the tallies tell
+        self.prepared = {PREPARED: True} if plan_stable(params) else {}
 
     def total(self, known: int | None = None) -> int:
         """Count the rows of the list: one statement (none when it would count the reports
@@ -257,11 +272,13 @@ class ListPlan:
             statement = KEPT_STATEMENTS.get(
                 ("visible count", self.user), lambda: select(self.visible_count())
             )
-            self.visible = self.session.scalar(statement)
+            self.visible = self.session.scalar(statement, execution_options={PREPARED: True})
             return known
         if self.tallied:
             statement = KEPT_STATEMENTS.get(self.kept_key("tallied"), self.tally_count)
-            matching, self.visible = self.session.execute(statement).one()
+            matching, self.visible = self.session.execute(
+                statement, execution_options=self.prepared
+            ).one()
             return matching
         if self.sqlite and self.only_search():
             hits = search_hits(self.params.q).subquery()
@@ -366,14 +383,16 @@ class ListPlan:
         place = {"page_limit": limit, "page_offset": offset, "page_depth": depth}
         if columns is None:
             statement = self.items_select(ordering, walk=walk, sparse=sparse)
-            return list(self.session.scalars(statement, place).unique())
+            return list(
+                self.session.scalars(statement, place, execution_options=self.prepared).unique()
+            )
         way = (Same(columns), owners, ordering, walk, sparse)
         statement = KEPT_STATEMENTS.get(
             self.kept_key("items", *way),
             lambda: self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
                                       owners=owners),
         )
-        return list(self.session.execute(statement, place))
+        return list(self.session.execute(statement, place, execution_options=self.prepared))
 
     def kept_key(self, *way) -> tuple | None:
         """The key a statement of this list is kept under, taking `way` there (None: build it
@@ -390,10 +409,10 @@ class ListPlan:
         """Build the page's statement: its limit, offset and depth (offset + limit) bound as
         page_limit, page_offset and page_depth."""
         if walk:
-            ids = self.dimension_walk(ordering[0], bindparam("page_depth"))
+            ids = self.dimension_walk(ordering[0], self.place("page_depth"))
         else:
             ids = self.page_ids(ordering, sparse=sparse)
-        ids = ids.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
+        ids = ids.limit(self.place("page_limit")).offset(self.place("page_offset"))
         if columns is not None:
             return (
                 columns_select(columns, owners=owners)
@@ -405,6 +424,13 @@ class ListPlan:
             .where(BackendResource.id.in_(ids))
             .order_by(*ordering_clauses(self.params.ordering))
         )
+
+    def place(self, name: str):
+        """A number of the page's place in the list, bound at each run. On PostgreSQL it is
+        written into the statement's text: a prepared statement is then planned once for that
+        place (the first page, asked most) instead of for every run, since a plan made for any
+        limit and offset would be estimated, and chosen, as if it read a tenth of the rows."""
+        return bindparam(name, type_=Integer, literal_execute=not self.sqlite)
 
     def page_ids(self, ordering: tuple[str, ...], *, sparse: bool):
         """Return a select() of the list's ids in `ordering` (to be cut to the page): walking

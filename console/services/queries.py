@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
+from console.extensions import PREPARED
 from console.identifiers import parse_uuid
 from console.models import BackendResource, Customer, Offering, Project
 from console.services import NotFound, ValidationFailed
@@ -272,7 +273,7 @@ def find_backend_resource_row(session, uuid_value, user, columns: tuple, *, owne
         .where(BackendResource.uuid == bindparam("report_uuid"))
     ))
     return _found_by_uuid(uuid_value, lambda resource_uuid: session.execute(
-        statement, {"report_uuid": resource_uuid}
+        statement, {"report_uuid": resource_uuid}, execution_options={PREPARED: True}
     ).one_or_none())
 
 

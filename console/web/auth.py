@@ -26,7 +26,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from console.extensions import db, login_manager
+from console.extensions import PREPARED, db, login_manager
 from console.models import User
 from console.throttling import mark_login_failed, seconds_until_reset, throttle_login
 from console.web import bp, formatting  # noqa: F401  (formatting registers the template filters)
@@ -66,7 +66,7 @@ def load_user(user_id: str) -> User | None:
     """Load the logged-in user from a session that is still current; end any other session."""
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), execution_options={PREPARED: True})
     if user is None or not user.is_active or not session_is_current(user):
         end_session()
         return None
