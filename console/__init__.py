@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from console import throttling  # noqa: F401  (registers the database storage for Flask-Limiter)
+from console import throttling  # (its import registers the database storage for Flask-Limiter)
 from console.extensions import csrf, db, limiter, login_manager, migrate
 from console.settings import (
     default_settings,
@@ -62,11 +62,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
-    # Order matters: the guards read the body before anything else, and throttling refuses a
-    # locked-out login before CSRF checks or password hashing cost anything.
+    # Order matters: the guards read the body before anything else, and the read-only requests
+    # take their autocommit connection before the API's token check uses one. (Throttling
+    # refuses a locked-out login in the login view's decorator, before any password hashing.)
     request_guards.register(app)
     read_only.register(app)
     limiter.init_app(app)
+    throttling.check_limited_views_only(app)
     csrf.init_app(app)
 
     from console.api import bp as api_bp

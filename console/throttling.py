@@ -193,6 +193,15 @@ def count_refused_token() -> None:
         raise Throttled(max(1, int(stats.reset_time - time.time())))
 
 
+def check_limited_views_only(app) -> None:
+    """Drop Flask-Limiter's check before every request. The console sets no default, application
+    or blueprint limits, and the one limited view (the login) checks its limits in its own
+    decorator, before the view runs, so every other page and API request would only find out,
+    each time, that it has none."""
+    check = limiter._check_request_limit
+    app.before_request_funcs[None].remove(check)
+
+
 def throttle_login(view):
     """Apply the per-username and per-address limits on failed logins to the login view."""
     for limit in login_limits:
