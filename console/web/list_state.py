@@ -2,6 +2,7 @@
 the registry of filters with their English phrases, sort directions and the pager's window."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 from flask import url_for
@@ -14,6 +15,9 @@ from console.services.queries import DEFAULT_ORDERING, ORDERING_CHOICES
 ENDPOINT = "web.backend_resource_list"
 DEFAULT_PAGE_SIZE = 25
 PAGE_SIZES = (10, 25, 50, 100)
+# The characters Werkzeug's url_for leaves as they are in a query string: links built from the
+# base URL read exactly as url_for would write them.
+QUERY_SAFE = "!$'()*,/:;?@"
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,14 @@ class ListState:
             else:
                 values[key] = str(value)
         ordered = {key: values[key] for key in STATE_KEYS if key in values}
-        return url_for(ENDPOINT, **ordered)
+        query = urlencode(ordered, safe=QUERY_SAFE)
+        return f"{self.base_url}?{query}" if query else self.base_url
+
+    @cached_property
+    def base_url(self) -> str:
+        """The table's URL without arguments, built once per request (a page has dozens of
+        links: sort headers, pager, filter chips)."""
+        return url_for(ENDPOINT)
 
     def without(self, *keys: str) -> str:
         """This URL without some arguments (and back on page 1)."""
