@@ -199,7 +199,9 @@ def check_limited_views_only(app) -> None:
     decorator, before the view runs, so every other page and API request would only find out,
     each time, that it has none."""
     check = limiter._check_request_limit
-    app.before_request_funcs[None].remove(check)
+    hooks = app.before_request_funcs.get(None, [])
+    if check in hooks:  # not there when throttling is off (CONSOLE_THROTTLING_ENABLED)
+        hooks.remove(check)
 
 
 def throttle_login(view):
