@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, select
 from console.api import bp
 from console.extensions import PREPARED, db
 from console.models import ApiToken, User, hash_token_key, utcnow
+from console.services.access import Viewer
 from console.throttling import count_refused_token
 
 KEYWORD = b"token"
@@ -40,26 +41,31 @@ def authorization_value() -> bytes:
     return b""
 
 
-# Built once: every API request runs it, and building it anew cost as much as running it.
+# Built once: every API request runs it, and building it anew cost as much as running it. Plain
+# columns, no user object: most requests read only what the visibility rules read (`Viewer`);
+# `current_user` loads the user itself for the requests that need more of it.
 TOKEN_OWNER = (
-    select(User, ApiToken.expires)
+    select(User.id, User.is_active, User.is_staff, User.is_support, ApiToken.expires)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.key_hash == bindparam("key_hash"))
     .execution_options(**{PREPARED: True})
 )
 
 
-def user_for_key(key: str) -> User:
-    """Return the active user owning the unexpired token key, or raise AuthenticationFailed."""
-    row = db.session.execute(TOKEN_OWNER, {"key_hash": hash_token_key(key)}).first()
+def viewer_for_key(key: str) -> Viewer:
+    """Return the active user owning the unexpired token key, as a Viewer, or raise
+    AuthenticationFailed."""
+    row = db.session.connection().execute(
+        TOKEN_OWNER, {"key_hash": hash_token_key(key)}
+    ).first()
     if row is None:
         refuse_token(INVALID_TOKEN)
-    user, expires = row
-    if not user.is_active:
+    user_id, is_active, is_staff, is_support, expires = row
+    if not is_active:
         refuse_token(USER_INACTIVE)
     if expires is not None and expires <= utcnow():
         refuse_token(TOKEN_EXPIRED)
-    return user
+    return Viewer(user_id, True, bool(is_staff), bool(is_support))
 
 
 def refuse_token(reason: str):
@@ -88,12 +94,20 @@ def authenticate() -> None:
         key = parts[1].decode()
     except UnicodeError:
         raise AuthenticationFailed(KEY_NOT_TEXT) from None
-    g.api_user = user_for_key(key)
+    g.pop("api_user", None)  # an earlier request's, where requests share `g` (tests)
+    g.api_viewer = viewer_for_key(key)
     g.api_token_key = key
 
 
+def current_viewer() -> Viewer:
+    """Return what the visibility rules read of the user the request authenticated as."""
+    return g.api_viewer
+
+
 def current_user() -> User:
-    """Return the user the request authenticated as."""
+    """Return the user the request authenticated as (loaded on first use)."""
+    if "api_user" not in g:
+        g.api_user = db.session.get(User, g.api_viewer.id)
     return g.api_user
 
 

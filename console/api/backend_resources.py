@@ -3,7 +3,7 @@
 from flask import current_app, request
 
 from console.api import bp
-from console.api.auth import current_user
+from console.api.auth import current_user, current_viewer
 from console.api.pagination import page_headers
 from console.api.report_json import json_array, report_json_columns
 from console.api.representations import backend_resource_json, marketplace_resource_json
@@ -42,7 +42,7 @@ def backend_resource_list():
         max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
     )
     page = page_of_backend_resources(
-        db.session, params, current_user(), with_items=request.method != "HEAD",
+        db.session, params, current_viewer(), with_items=request.method != "HEAD",
         columns=report_json_columns(db.session), owners=False,
     )
     body = json_array(row.body for row in page.items)
@@ -67,7 +67,7 @@ def backend_resource_create():
 def backend_resource_detail(uuid_text: str):
     """Show one backend resource the caller may see."""
     row = find_backend_resource_row(
-        db.session, uuid_text, current_user(), report_json_columns(db.session), owners=False
+        db.session, uuid_text, current_viewer(), report_json_columns(db.session), owners=False
     )
     return json_text_response(row.body)
 
