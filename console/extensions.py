@@ -31,6 +31,9 @@ limiter = Limiter(key_func=get_remote_address)
 PREPARED = "prepared"
 # psycopg prepares a statement run this many times on a connection: never, here (see below).
 NEVER_BY_COUNT = 2**62
+# The server no longer has a prepared statement (a pooler's DISCARD ALL), or a migration changed
+# its result type under it ("cached plan must not change result type").
+STALE_PREPARED_STATEMENT = frozenset({"26000", "0A000"})
 
 
 @event.listens_for(Engine, "connect")
@@ -55,7 +58,8 @@ def execute_prepared(cursor, statement, parameters, context) -> bool | None:
     PostgreSQL then parses it once per connection and, after five runs, may plan it once for
     all values, which on a list's page costs more than running it. Only outside a transaction:
     psycopg forgets its prepared statements at each ROLLBACK, so within one they would be
-    prepared only to be thrown away.
+    prepared only to be thrown away. A prepared statement gone stale on the server is
+    forgotten, with every other one of the connection, and the statement runs unprepared.
     """
     connection = getattr(cursor, "connection", None)
     if (
@@ -65,5 +69,11 @@ def execute_prepared(cursor, statement, parameters, context) -> bool | None:
         or not hasattr(connection, "prepare_threshold")
     ):
         return None
-    cursor.execute(statement, parameters, prepare=True)
+    try:
+        cursor.execute(statement, parameters, prepare=True)
+    except Exception as error:
+        if getattr(error, "sqlstate", None) not in STALE_PREPARED_STATEMENT:
+            raise
+        connection.execute("DEALLOCATE ALL")  # psycopg forgets its names with the server's
+        cursor.execute(statement, parameters, prepare=False)
     return True

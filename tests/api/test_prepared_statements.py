@@ -34,6 +34,13 @@ def connections_used(app):
         ran_outside = outside
 
         @staticmethod
+        def dropped_behind_the_drivers_back() -> None:
+            """Drop every prepared statement on the server as a pooler's DISCARD ALL would,
+            psycopg still believing them there."""
+            for driver in drivers.values():
+                driver.pgconn.exec_(b"DEALLOCATE ALL")
+
+        @staticmethod
         def prepared() -> list[str]:
             """The statements prepared on the connections used (read on each, in autocommit)."""
             found = []
@@ -141,3 +148,21 @@ def test_the_console_table_reads_without_a_transaction_and_prepared(
     })
     assert created.status_code == 201
     assert connections_used.ran_outside and not any(connections_used.ran_outside)
+
+
+@on_postgresql
+def test_a_prepared_statement_the_server_dropped_is_prepared_again(
+    api, two_offerings, connections_used
+):
+    by_offering = f"/api/backend-resources/?offering_uuid={two_offerings[0].uuid.hex}&page_size=4"
+    db.session.close()
+    first = api.get(by_offering)
+    assert first.status_code == 200 and connections_used.prepared()
+    connections_used.dropped_behind_the_drivers_back()
+    assert connections_used.prepared() == []
+    again = api.get(by_offering)
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert again.headers["X-Result-Count"] == "7"
+    third = api.get(by_offering)
+    assert third.status_code == 200 and third.get_json() == first.get_json()
+    assert any("LIMIT 4" in statement for statement in connections_used.prepared())
