@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import event, text
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
+from werkzeug.wsgi import ClosingIterator
 
 from console import create_app
 from console.extensions import db
@@ -379,8 +380,14 @@ def count_statements(app):
 
 @pytest.fixture
 def live_server(app):
-    """Serve the app over real HTTP on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Serve the app over real HTTP on a free loopback port; yields its base URL.
+
+    At the end it waits (5 s at most) for the requests still in flight, a browser's late
+    static file among them, so that none runs on while the app and its database are torn down
+    (one used to drop its open file unclosed, which failed whichever test came next).
+    """
+    in_flight = RequestsInFlight(app)
+    server = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -388,6 +395,37 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        in_flight.wait(timeout=5)
+
+
+class RequestsInFlight:
+    """A WSGI app that counts its requests from their start until the server closes their
+    response."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.count += 1
+        try:
+            response = self.app(environ, start_response)
+        except BaseException:
+            self.done()
+            raise
+        return ClosingIterator(response, self.done)
+
+    def done(self) -> None:
+        with self.lock:
+            self.count -= 1
+
+    def wait(self, timeout: float) -> None:
+        """Return once no request is in flight, or after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.count and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
