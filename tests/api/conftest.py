@@ -1,7 +1,14 @@
-"""Helpers for the API tests: authenticated requests by actor name."""
+"""Helpers for the API tests: authenticated requests by actor name, and what the statements of
+a request ran in."""
+
+import sqlite3
 
 import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event
 from waldur_api_client import AuthenticatedClient
+
+from console.extensions import db
 
 
 class Api:
@@ -51,3 +58,25 @@ def official(live_server, actors):
     yield open_client
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def autocommit_seen(app):
+    """For each statement the app runs: (its first word, whether it ran outside a transaction),
+    read from the driver once the statement has run. PostgreSQL reads run in autocommit; the
+    SQLite driver begins a transaction only before a write."""
+    seen = []
+
+    def record(connection, _cursor, statement, _parameters, _context, _many):
+        driver = connection.connection.driver_connection
+        if isinstance(driver, sqlite3.Connection):
+            outside = not driver.in_transaction
+        else:
+            outside = driver.info.transaction_status == TransactionStatus.IDLE
+        seen.append((statement.split(None, 1)[0].upper(), outside))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", record)
+    yield seen
+    event.remove(engine, "after_cursor_execute", record)

@@ -4,7 +4,6 @@ default view. A text search is never prepared (a plan made for "gpu" could be ru
 a prepared statement still answers each request for its own filters and page."""
 
 import pytest
-from psycopg.pq import TransactionStatus
 from sqlalchemy import event, select
 
 from console.extensions import db
@@ -16,23 +15,18 @@ on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect
 
 @pytest.fixture
 def connections_used(app):
-    """The driver connections the app's statements run on, and what each has prepared, with
-    whether each statement ran outside a transaction."""
-    drivers, outside = {}, []
+    """The driver connections the app's statements run on, and what each has prepared."""
+    drivers = {}
 
-    def record(connection, _cursor, statement, _parameters, _context, _many):
+    def record(connection, _cursor, _statement, _parameters, _context, _many):
         driver = connection.connection.driver_connection
         drivers[id(driver)] = driver
-        if hasattr(driver, "info"):
-            outside.append(driver.info.transaction_status == TransactionStatus.IDLE)
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "after_cursor_execute", record)
 
     class Used:
-        ran_outside = outside
-
         @staticmethod
         def dropped_behind_the_drivers_back() -> None:
             """Drop every prepared statement on the server as a pooler's DISCARD ALL would,
@@ -70,10 +64,12 @@ def two_offerings(actors, factory):
 
 
 @on_postgresql
-def test_a_list_by_ids_is_prepared_and_a_name_search_is_not(api, two_offerings, connections_used):
+def test_a_list_by_ids_is_prepared_and_a_name_search_is_not(
+    api, two_offerings, connections_used, autocommit_seen
+):
     by_offering = f"/api/backend-resources/?offering_uuid={two_offerings[0].uuid.hex}&page_size=4"
     db.session.close()  # the test's own session holds no transaction the request would share
-    connections_used.ran_outside.clear()
+    autocommit_seen.clear()
     assert api.get(by_offering).status_code == 200
     prepared = connections_used.prepared()
     assert any("api_tokens" in statement for statement in prepared)  # the token check
@@ -88,7 +84,7 @@ def test_a_list_by_ids_is_prepared_and_a_name_search_is_not(api, two_offerings, 
     # The token check only, already prepared: no "name ILIKE", no backend id condition.
     assert connections_used.prepared() == prepared
     assert not any("LIKE" in statement or "backend_id =" in statement for statement in prepared)
-    assert connections_used.ran_outside and all(connections_used.ran_outside)
+    assert autocommit_seen and all(outside for _, outside in autocommit_seen)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -120,15 +116,15 @@ def test_a_prepared_list_answers_for_its_own_filter_and_page(api, two_offerings)
 
 @on_postgresql
 def test_the_console_table_reads_without_a_transaction_and_prepared(
-    client, api, actors, two_offerings, connections_used
+    client, api, actors, two_offerings, connections_used, autocommit_seen
 ):
     project, offering = actors.project.uuid.hex, actors.offering.uuid.hex
     assert log_in(client, "staff").status_code in (302, 303)
     db.session.close()
-    connections_used.ran_outside.clear()
+    autocommit_seen.clear()
     page = client.get("/backend-resources/?page_size=5", headers={"HX-Request": "true"})
     assert page.status_code == 200 and "slurm-6" in page.text
-    assert connections_used.ran_outside and all(connections_used.ran_outside)
+    assert autocommit_seen and all(outside for _, outside in autocommit_seen)
     prepared = connections_used.prepared()
     assert any("GROUP BY" in statement for statement in prepared)  # the selects' counts
     assert any("customers.name" in statement for statement in prepared)  # their options
@@ -142,12 +138,12 @@ def test_the_console_table_reads_without_a_transaction_and_prepared(
     assert not any("LIKE" in statement for statement in after)  # the options' ids may be new
 
     # The connection goes back as it came: the next write is one transaction.
-    connections_used.ran_outside.clear()
+    autocommit_seen.clear()
     created = api.post("/api/backend-resources/", "agent", json={
         "name": "alloc-1", "project": project, "offering": offering, "backend_id": "alloc_1",
     })
     assert created.status_code == 201
-    assert connections_used.ran_outside and not any(connections_used.ran_outside)
+    assert autocommit_seen and not any(outside for _, outside in autocommit_seen)
 
 
 @on_postgresql

@@ -4,12 +4,10 @@ databases; and the report list and page read without a transaction."""
 
 import http.client
 import json
-import sqlite3
 from datetime import UTC, datetime
 
 import pytest
-from psycopg.pq import TransactionStatus
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from console.api.representations import backend_resource_json
 from console.extensions import db
@@ -124,28 +122,6 @@ def test_an_invisible_report_stays_hidden(api, awkward_reports, factory):
     assert api.get(f"/api/backend-resources/{foreign.uuid.hex}/", "staff").status_code == 200
     names = {body["name"] for body in api.get("/api/backend-resources/", "agent").get_json()}
     assert "theirs" not in names and names
-
-
-@pytest.fixture
-def autocommit_seen(app):
-    """For each statement the app runs: (its first word, whether it ran outside a transaction),
-    read from the driver once the statement has run. PostgreSQL reads run in autocommit; the
-    SQLite driver begins a transaction only before a write."""
-    seen = []
-
-    def record(connection, _cursor, statement, _parameters, _context, _many):
-        driver = connection.connection.driver_connection
-        if isinstance(driver, sqlite3.Connection):
-            outside = not driver.in_transaction
-        else:
-            outside = driver.info.transaction_status == TransactionStatus.IDLE
-        seen.append((statement.split(None, 1)[0].upper(), outside))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "after_cursor_execute", record)
-    yield seen
-    event.remove(engine, "after_cursor_execute", record)
 
 
 def test_reading_runs_without_a_transaction_and_writing_in_one(

@@ -43,6 +43,11 @@ def test_dismissed_report_leaves_the_default_view_and_shows_who_when_why(staff, 
     assert row_names(dismissed) == ["noise"]
     cell = re.search(r'<td class="cell-dismissed">(.*?)</td>', dismissed, re.S).group(1)
     assert "staff" in cell and "scratch account" in cell and "<time" in cell
+    # Its only flag is its dismissal: the flags cell says so, in both views that show it.
+    for view in ("only", "any"):
+        page = staff.get(LIST_URL, query_string={"dismissed": view, "name_exact": "noise"}).text
+        flags = re.search(r'<td class="cell-flags">(.*?)</td>', page, re.S).group(1)
+        assert ">dismissed</span>" in flags
 
 
 def test_a_dismissed_backend_id_reposted_by_the_official_client_is_born_dismissed(
