@@ -65,7 +65,13 @@ from console.services.flags import (
     is_dismissed,
     stale_cutoff,
 )
-from console.services.kept import KEPT_STATEMENTS, Same, moves_with_the_clock
+from console.services.kept import (
+    KEPT_COUNTS,
+    KEPT_STATEMENTS,
+    Same,
+    SeenCounts,
+    moves_with_the_clock,
+)
 from console.services.queries import (
     ListParams,
     catalogue_clauses,
@@ -273,12 +279,14 @@ class ListPlan:
                 ("visible count", self.user), lambda: select(self.visible_count())
             )
             self.visible = self.session.scalar(statement, execution_options={PREPARED: True})
+            self.remember(known)
             return known
         if self.tallied:
             statement = KEPT_STATEMENTS.get(self.kept_key("tallied"), self.tally_count)
             matching, self.visible = self.session.execute(
                 statement, execution_options=self.prepared
             ).one()
+            self.remember(matching)
             return matching
         if self.sqlite and self.only_search():
             hits = search_hits(self.params.q).subquery()
@@ -294,16 +302,63 @@ class ListPlan:
 
     def tally_count(self):
         """Return a select() of (matching reports, reports the user sees) from the tallies."""
+        return select(self.less_hidden(self.matching_count()), self.visible_count())
+
+    def matching_count(self):
+        """Return a scalar subquery: how many reports match, hidden ones too, from the tallies."""
         params = self.params
         by_name = params.name is not None or params.name_exact is not None
         tally = BackendResourceNameTally if by_name else BackendResourceTally
-        matching = (
+        return (
             select(func.coalesce(func.sum(tally.reports), 0))
             .where(offering_scope_clause(self.user, tally.offering_id))
             .where(*catalogue_clauses(params, tally))
             .scalar_subquery()
         )
-        return select(self.less_hidden(matching), self.visible_count())
+
+    def remember(self, total: int) -> None:
+        """Keep the counts just taken, to choose the way to the first page next time."""
+        KEPT_COUNTS.put(self.session.get_bind(), self.kept_key("counts"),
+                        SeenCounts(total=total, visible=self.visible))
+
+    def seen_counts(self) -> SeenCounts | None:
+        """The counts of this list's last request, when its first page is asked and the
+        tallies count it: the page and its count can then be read in one statement."""
+        if not (self.tallied and self.params.page == "1"):
+            return None
+        return KEPT_COUNTS.get(self.session.get_bind(), self.kept_key("counts"))
+
+    def first_page_counted(
+        self, seen: SeenCounts, *, known: int | None = None, columns: tuple, owners: bool = True,
+    ) -> tuple[list, int]:
+        """Read the first page and count the list in one statement: (rows, total).
+
+        The first page's place does not hang on the count (it starts at the first row, and a
+        limit of a whole page reads the same rows as one of what is left); only the choice of
+        way does, which takes the `seen` counts instead. The count comes from the tallies in the
+        same statement, as `total` counts (`known`: the caller counted it, only the reports the
+        user sees are counted, for next time); an empty first page is an empty list.
+        """
+        self.visible = seen.visible
+        size, ordering = self.params.page_size, self.params.ordering
+        walk = self.walks_a_dimension(ordering)
+        sparse = not walk and self.sparse(size, seen.total if known is None else known)
+        counts = [self.visible_count().label("list_visible")]
+        if known is None:
+            counts.append(self.less_hidden(self.matching_count()).label("list_total"))
+        way = (Same(columns), owners, ordering, walk, sparse, known is None)
+        statement = KEPT_STATEMENTS.get(
+            self.kept_key("counted first page", *way),
+            lambda: self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
+                                      owners=owners).add_columns(*counts),
+        )
+        place = {"page_limit": size, "page_offset": 0, "page_depth": size}
+        rows = list(self.session.execute(statement, place, execution_options=self.prepared))
+        if rows:
+            self.visible = rows[0].list_visible
+        total = known if known is not None else (rows[0].list_total if rows else 0)
+        self.remember(total)
+        return rows, total
 
     def less_hidden(self, matching):
         """Return `matching` (a count of every report that matches, hidden or not) less the
@@ -378,7 +433,7 @@ class ListPlan:
         if after < offset:
             offset, ordering = after, reversed_ordering(ordering)
         depth = offset + limit
-        walk = not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
+        walk = self.walks_a_dimension(ordering)
         sparse = not walk and self.sparse(depth, total)
         place = {"page_limit": limit, "page_offset": offset, "page_depth": depth}
         if columns is None:
@@ -393,6 +448,11 @@ class ListPlan:
                                       owners=owners),
         )
         return list(self.session.execute(statement, place, execution_options=self.prepared))
+
+    def walks_a_dimension(self, ordering: tuple[str, ...]) -> bool:
+        """Tell whether the page is read project by project (or offering by offering) in name
+        order (`dimension_walk`, PostgreSQL)."""
+        return not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
 
     def kept_key(self, *way) -> tuple | None:
         """The key a statement of this list is kept under, taking `way` there (None: build it

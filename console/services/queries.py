@@ -236,7 +236,8 @@ def page_of_backend_resources(
     session, params: ListParams, user, *, with_items: bool = True, with_metadata: bool = True,
     columns: tuple | None = None, owners: bool = True, known_total: int | None = None,
 ) -> "Page":
-    """Return one page of the list: two statements, the count and the rows.
+    """Return one page of the list: two statements, the count and the rows (one for a first
+    page of `columns` that the tallies count, once its list's counts have been seen).
 
     The answer is always that of `backend_resources_select` and its count; `ListPlan` only
     picks faster ways to the same rows. Without `with_items` (HEAD) the rows are not loaded;
@@ -247,6 +248,11 @@ def page_of_backend_resources(
     from console.services.list_plans import ListPlan  # it builds on this module
 
     plan = ListPlan(session, params, user, with_metadata=with_metadata)
+    seen = plan.seen_counts() if with_items and columns is not None else None
+    if seen is not None:
+        items, total = plan.first_page_counted(seen, known=known_total, columns=columns,
+                                               owners=owners)
+        return Page(items=items, total=total, number=1, size=params.page_size)
     total = plan.total(known=known_total)
     number, _pages = page_number(params.page, total, params.page_size)
     items = []

@@ -4,6 +4,10 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
+
+from console.extensions import db
+from console.models import BackendResource
 
 BASE = "http://localhost/api/backend-resources/"
 
@@ -294,6 +298,46 @@ def test_list_runs_a_fixed_number_of_statements(api, actors, factory, count_stat
     assert len(response.get_json()) == min(page_size, 12)
     # Authentication, count, page.
     assert len(statements) == 3, statements
+
+
+def test_a_first_page_asked_again_comes_with_its_count_and_follows_every_change(
+    api, actors, factory, count_statements
+):
+    """Once a list's counts have been seen, its first page is read with its count (one
+    statement fewer); the counts seen only choose the way: reports added and deleted since
+    are counted, an emptied list is empty."""
+    offering = factory.offering()
+    reports = [
+        factory.backend_resource(offering, actors.project, name=f"r{n}",
+                                 created=datetime(2025, 1, 1 + n, tzinfo=UTC))
+        for n in range(7)
+    ]
+    url = f"/api/backend-resources/?offering_uuid={offering.uuid.hex}&page_size=5"
+
+    def listed() -> tuple[list, str, int]:
+        with count_statements() as statements:
+            response = api.get(url)
+        return names(response), response.headers["X-Result-Count"], len(statements)
+
+    # Authentication, count, page; then authentication, the page with its count.
+    assert listed() == (["r6", "r5", "r4", "r3", "r2"], "7", 3)
+    assert listed() == (["r6", "r5", "r4", "r3", "r2"], "7", 2)
+    # Another page counts first, to know where it is.
+    with count_statements() as statements:
+        response = api.get(url + "&page=2")
+    assert (names(response), len(statements)) == (["r1", "r0"], 3)
+    factory.backend_resource(offering, actors.project, name="newest",
+                             created=datetime(2025, 2, 1, tzinfo=UTC))
+    factory.backend_resource(factory.offering(), actors.project, name="elsewhere")
+    for report in reports[4:]:
+        db.session.delete(report)
+    db.session.commit()
+    assert listed() == (["newest", "r3", "r2", "r1", "r0"], "5", 2)
+    for report in db.session.scalars(select(BackendResource).where(
+            BackendResource.offering_id == offering.id)):
+        db.session.delete(report)
+    db.session.commit()
+    assert listed() == ([], "0", 2)
 
 
 def test_head_counts_without_loading_the_page(api, actors, factory, count_statements):

@@ -76,6 +76,14 @@ def test_a_list_by_ids_is_prepared_and_a_name_search_is_not(
     assert any("backend_resource_tallies" in statement for statement in prepared)  # the count
     # The page's rows, its place written in: planned once for the first page.
     assert any("LIMIT 4" in statement and "offerings" in statement for statement in prepared)
+    # Run again: the list's counts seen, its first page comes with its count, one statement
+    # prepared once more; and then nothing new.
+    assert api.get(by_offering).status_code == 200
+    first_page = set(connections_used.prepared()) - set(prepared)
+    assert len(first_page) == 1
+    assert all("backend_resource_tallies" in statement and "LIMIT 4" in statement
+               for statement in first_page)
+    prepared = connections_used.prepared()
     assert api.get(by_offering).status_code == 200
     assert connections_used.prepared() == prepared  # run again, not prepared again
 

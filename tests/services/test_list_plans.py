@@ -35,6 +35,7 @@ from console.services.filter_options import (
 )
 from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
 from console.services.imports import import_backend_resource
+from console.services.kept import SeenCounts
 from console.services.list_plans import ListPlan
 from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import (
@@ -108,6 +109,22 @@ def assert_same_as_plain(params: ListParams, user, label: str) -> None:
             assert got == expected[(number - 1) * size:number * size], (
                 f"page {number} of {label} (collect={collect})"
             )
+        if plan.tallied and params.page == "1":
+            assert_first_page_counted_as_plain(plan, expected, f"{label} (collect={collect})")
+
+
+def assert_first_page_counted_as_plain(plan: ListPlan, expected: list, label: str) -> None:
+    """Check the first page read with its count in one statement, whichever way the last
+    counts seen choose (walking, collecting) and whether the caller knows the count."""
+    size = plan.params.page_size
+    for seen, known in product(
+        (SeenCounts(total=1, visible=10**9), SeenCounts(total=10**9, visible=1),
+         SeenCounts(total=len(expected), visible=None)),
+        (None, len(expected)),
+    ):
+        rows, total = plan.first_page_counted(seen, known=known, columns=(BackendResource.id,))
+        assert total == len(expected), f"count of the first page of {label} seen {seen}"
+        assert [row.id for row in rows] == expected[:size], f"first page of {label} seen {seen}"
 
 
 def test_searches_give_the_plain_answer(world, actors):
