@@ -1,7 +1,11 @@
-"""Reading the backend resource table out of rendered HTML."""
+"""Reading the backend resource table out of rendered HTML, and counting a page's statements."""
 
 import html
 import re
+
+from flask import g
+
+from console.extensions import db
 
 LIST_URL = "/backend-resources/"
 HX = {"HX-Request": "true"}
@@ -38,3 +42,15 @@ def links(page: str) -> dict[str, str]:
         if href:
             found[name] = html.unescape(href.group(1))
     return found
+
+
+def get_counting_statements(client, count_statements, url: str, **request_args):
+    """GET `url` as a request of its own would run (the factory's app context and session
+    outlive requests: what they hold is forgotten first); return the response, which must be
+    200, and how many SQL statements it ran."""
+    g.pop("_login_user", None)
+    db.session.expire_all()
+    with count_statements() as statements:
+        response = client.get(url, **request_args)
+    assert response.status_code == 200
+    return response, len(statements)

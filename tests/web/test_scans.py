@@ -5,13 +5,19 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from console.extensions import db
 from console.models import SCAN_STATES, BackendResourceRequest
 from console.web.scans import describe_duration
-from tests.web.listing_helpers import HX, LIST_URL, links, row_names, text_of
+from tests.web.listing_helpers import (
+    HX,
+    LIST_URL,
+    get_counting_statements,
+    links,
+    row_names,
+    text_of,
+)
 from tests.web.scan_helpers import add_identity, add_scan
 from tests.web.session_helpers import csrf_token, log_in
 
@@ -435,13 +441,12 @@ def test_statement_count_does_not_grow_with_the_page(staff, actors, factory, cou
     counts = {}
     for size in (10, 50):
         for headers in ({}, HX):
-            g.pop("_login_user", None)
-            db.session.expire_all()
-            with count_statements() as statements:
-                response = staff.get(SCANS_URL, query_string={"page_size": size}, headers=headers)
-            assert response.status_code == 200
+            response, statements = get_counting_statements(
+                staff, count_statements, SCANS_URL, query_string={"page_size": size},
+                headers=headers,
+            )
             assert len(shown_scans(response.text)) == size
-            counts[(size, bool(headers))] = len(statements)
+            counts[(size, bool(headers))] = statements
     # The user, the offering options (full page only), the count, the rows, their offerings,
     # who asked, and the reports received: one statement for the whole page.
     assert counts == {(10, False): 7, (50, False): 7, (10, True): 6, (50, True): 6}
