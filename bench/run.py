@@ -414,6 +414,10 @@ def scenarios(size: int, facts: dict) -> list[dict]:
         ("table metadata partition=gpu", "metadata=partition%3Dgpu"),
         ("table metadata limits.cpu>10000", "metadata=limits.cpu%3E10000"),
         ("table dismissed=only", "dismissed=only"),
+        # The table's search box (`q`: name or backend id), as the API's searches above.
+        ("table search: nothing (q=zzqqxx)", "q=zzqqxx"),
+        (f"table search: most (q={facts['everything']})", f"q={facts['everything']}"),
+        ("table search: one character (q=g)", "q=g"),
     ):
         rows.append(dict(label=label, table=f"{query}&o=-created&page_size=50", fragment=True,
                          of_api="Q1 newest 50", target_api=1.5))

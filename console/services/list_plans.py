@@ -323,10 +323,12 @@ class ListPlan:
 
     def seen_counts(self) -> SeenCounts | None:
         """The counts of this list's last request, when its first page is asked and the
-        tallies count it: the page and its count can then be read in one statement."""
+        tallies count it: the page and its count can then be read in one statement. Not for a
+        list seen empty: counted first, an empty list reads no page at all."""
         if not (self.tallied and self.params.page == "1"):
             return None
-        return KEPT_COUNTS.get(self.session.get_bind(), self.kept_key("counts"))
+        seen = KEPT_COUNTS.get(self.session.get_bind(), self.kept_key("counts"))
+        return seen if seen is not None and seen.total else None
 
     def first_page_counted(
         self, seen: SeenCounts, *, known: int | None = None, columns: tuple, owners: bool = True,
@@ -342,7 +344,7 @@ class ListPlan:
         self.visible = seen.visible
         size, ordering = self.params.page_size, self.params.ordering
         walk = self.walks_a_dimension(ordering)
-        sparse = not walk and self.sparse(size, seen.total if known is None else known)
+        sparse = not walk and self.first_page_collects(seen, known)
         counts = [self.visible_count().label("list_visible")]
         if known is None:
             counts.append(self.less_hidden(self.matching_count()).label("list_total"))
@@ -536,6 +538,16 @@ class ListPlan:
             .join(reports, true())
             .order_by(*(column.desc() if descending else column.asc() for column in sort))
         )
+
+    def first_page_collects(self, seen: SeenCounts, known: int | None = None) -> bool:
+        """Tell whether the first page is collected rather than walked to, judged from the
+        `seen` counts (or the `known` one): a list seen empty is collected, since walking the
+        sort index to find nothing reads all of it (`sparse` never judges an empty list, whose
+        rows are not read)."""
+        total = seen.total if known is None else known
+        if total == 0 and self.collect is None:
+            return True
+        return self.sparse(self.params.page_size, total)
 
     def sparse(self, depth: int, total: int) -> bool:
         """Tell whether collecting the matches costs less than walking the sort index.

@@ -167,6 +167,42 @@ def test_catalogue_filters_and_their_mixes_give_the_plain_answer(world, actors):
         assert_same_as_plain(params, user, f"{case} o={ordering} for {user.username}")
 
 
+def test_a_list_seen_empty_reads_no_page(world, actors, factory, count_statements):
+    """A list counted empty reads no page, whoever counts it (the list itself, or the table's
+    select counts as `known_total`): walking the sort index to find nothing reads all of it."""
+    columns = (BackendResource.id,)
+
+    def emptied(name: str) -> ListParams:
+        """A list of two reports, counted, then emptied."""
+        gone = [factory.backend_resource(actors.offering, actors.project, name=f"{name} {n}")
+                for n in range(2)]
+        params = ListParams(name=name, page_size=5)
+        page = page_of_backend_resources(db.session, params, actors.staff, columns=columns)
+        assert page.total == 2
+        for report in gone:
+            db.session.delete(report)
+        db.session.commit()
+        return params
+
+    def reads_a_page(params: ListParams, known: int | None) -> bool:
+        with count_statements() as statements:
+            page = page_of_backend_resources(db.session, params, actors.staff, columns=columns,
+                                             known_total=known)
+        assert (page.total, page.items) == (0, [])
+        return any("LIMIT" in statement for statement in statements)
+
+    # The table's select counts say 0: no page, though the list was seen with two reports.
+    assert not reads_a_page(emptied("soon gone"), 0)
+    # Counting itself, the list seen with two reports reads its first page with its count;
+    # seen empty then, it is counted first and reads no page.
+    params = emptied("also gone")
+    assert [reads_a_page(params, None) for _ in range(3)] == [True, False, False]
+    plan = ListPlan(db.session, params, actors.staff)
+    assert plan.first_page_collects(SeenCounts(total=0, visible=10**6))
+    assert plan.first_page_collects(SeenCounts(total=10**6, visible=10**6), known=0)
+    assert not plan.first_page_collects(SeenCounts(total=10**6, visible=10**6))
+
+
 def test_a_page_past_the_end_is_refused_with_the_exact_size(world, actors):
     params = ListParams(name="gpu", page="99", page_size=5)
     with pytest.raises(InvalidPage) as refused:
@@ -471,6 +507,8 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {}, {"name": "gpu"}, {"name": "%"}, {"name": "a_b"}, {"name": "É"}, {"name_exact": "it's"},
         {"name": "nothing here"}, {"offering_uuid": offering.uuid},
         {"flags": ("-imported",)}, {"q": "acct"}, {"flags": ("-previously_imported",)},
+        {"q": "ACCT"}, {"q": "ÉCOLE"}, {"q": "50%"}, {"q": "a_b"}, {"q": "nothing here"},
+        {"q": "gp"}, {"q": "node", "name": "gpu"},
         {"flags": ("-imported", "-previously_imported"), "name": "gpu"},
         {"flags": ("-imported", "stale")}, {"flags": ("stale",), "name": "gpu"},
         {"flags": ("duplicate",)}, {"flags": ("-duplicate",)}, {"flags": ("imported",)},
