@@ -21,11 +21,10 @@ from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
 from console.services.kept import KEPT_STATEMENTS, moves_with_the_clock
 from console.services.list_plans import (
     TALLIED_FILTERS,
-    TRIGRAM,
     HiddenReports,
     only_filters,
     plan_stable,
-    search_hits,
+    search_hints,
 )
 from console.services.queries import (
     ListParams,
@@ -171,10 +170,9 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
         # index points to (the flag's own clause still decides).
         hints = [BackendResource.id.in_(flagged_report_ids(flag))
                  for flag in shared.flags if flag in COLLECTED_FLAGS]
-        if dialect == "sqlite" and shared.q and len(shared.q) >= TRIGRAM:
-            # The console's search box on SQLite: group only the reports the trigram index
-            # finds (a search that finds nothing read every report's name and backend id).
-            hints.append(BackendResource.id.in_(search_hits(shared.q)))
+        # The console's search box on SQLite: group only the reports the trigram index finds
+        # (a search that finds nothing read every report's name and backend id).
+        hints += search_hints(shared.q, sqlite=dialect == "sqlite")
         return grouped_reports(dialect, shared, [*scope_clauses(shared, user), *hints])
     by_name = shared.name is not None or shared.name_exact is not None
     tally = BackendResourceNameTally if by_name else BackendResourceTally

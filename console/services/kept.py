@@ -31,6 +31,31 @@ def moves_with_the_clock(flags: tuple[str, ...]) -> bool:
     return any(flag.lstrip("-") == STALE for flag in flags)
 
 
+class RecentlyUsed:
+    """A mapping that keeps the `size` most recently used of its entries (shared by threads)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key):
+        """The value kept under `key` (None if none), now the most recently used."""
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        """Keep `value` under `key`, forgetting the least recently used beyond `size`."""
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
 class KeptStatements:
     """Statements by key, the `size` most recently used kept; a key of None is never kept.
 
@@ -39,24 +64,16 @@ class KeptStatements:
     """
 
     def __init__(self, size: int):
-        self.size = size
-        self.statements: OrderedDict = OrderedDict()
-        self.lock = Lock()
+        self.statements = RecentlyUsed(size)
 
     def get(self, key, build):
         """The statement kept under `key`, or `build()` (kept from now on)."""
         if key is None:
             return build()
-        with self.lock:
-            statement = self.statements.get(key)
-            if statement is not None:
-                self.statements.move_to_end(key)
-                return statement
-        statement = build()
-        with self.lock:
-            self.statements[key] = statement
-            while len(self.statements) > self.size:
-                self.statements.popitem(last=False)
+        statement = self.statements.get(key)
+        if statement is None:
+            statement = build()
+            self.statements.put(key, statement)
         return statement
 
 
@@ -85,26 +102,22 @@ class KeptCounts:
         self.by_engine: WeakKeyDictionary = WeakKeyDictionary()
         self.lock = Lock()
 
+    def of(self, engine) -> RecentlyUsed:
+        """The counts kept for the lists of `engine`."""
+        with self.lock:
+            kept = self.by_engine.get(engine)
+            if kept is None:
+                kept = self.by_engine[engine] = RecentlyUsed(self.size)
+            return kept
+
     def get(self, engine, key) -> SeenCounts | None:
         """The counts kept for `key` on `engine`, if any."""
-        if key is None:
-            return None
-        with self.lock:
-            counts = self.by_engine.get(engine, {}).get(key)
-            if counts is not None:
-                self.by_engine[engine].move_to_end(key)
-            return counts
+        return None if key is None else self.of(engine).get(key)
 
     def put(self, engine, key, counts: SeenCounts) -> None:
         """Keep `counts` for `key` on `engine`."""
-        if key is None:
-            return
-        with self.lock:
-            kept = self.by_engine.setdefault(engine, OrderedDict())
-            kept[key] = counts
-            kept.move_to_end(key)
-            while len(kept) > self.size:
-                kept.popitem(last=False)
+        if key is not None:
+            self.of(engine).put(key, counts)
 
 
 KEPT_COUNTS = KeptCounts(size=512)

@@ -140,6 +140,14 @@ def search_hits(term: str):
     return select(search_index.c.rowid).where(literal_column(SEARCH_TABLE).op("MATCH")(query))
 
 
+def search_hints(q: str | None, *, sqlite: bool) -> list:
+    """`q` on SQLite, three characters or more: "among the reports the trigram index finds", a
+    clause to add to the plain search's, which still decides. None elsewhere."""
+    if sqlite and q and len(q) >= TRIGRAM:
+        return [BackendResource.id.in_(search_hits(q))]
+    return []
+
+
 def bearing_a_name_containing(term: str, *, sqlite: bool):
     """"Name contains `term`" as "name is one of the tally's names that contain it": the name
     tally holds every name a report bears, so both select the same rows, and an index on
@@ -321,11 +329,13 @@ class ListPlan:
         KEPT_COUNTS.put(self.session.get_bind(), self.kept_key("counts"),
                         SeenCounts(total=total, visible=self.visible))
 
-    def seen_counts(self) -> SeenCounts | None:
+    def seen_counts(self, known: int | None = None) -> SeenCounts | None:
         """The counts of this list's last request, when its first page is asked and the
         tallies count it: the page and its count can then be read in one statement. Not for a
-        list seen empty: counted first, an empty list reads no page at all."""
-        if not (self.tallied and self.params.page == "1"):
+        list counted empty (at its last request, or `known` so by the caller): counted first,
+        an empty list reads no page at all, where walking the sort index to find nothing would
+        read all of it."""
+        if not (self.tallied and self.params.page == "1") or known == 0:
             return None
         seen = KEPT_COUNTS.get(self.session.get_bind(), self.kept_key("counts"))
         return seen if seen is not None and seen.total else None
@@ -344,7 +354,7 @@ class ListPlan:
         self.visible = seen.visible
         size, ordering = self.params.page_size, self.params.ordering
         walk = self.walks_a_dimension(ordering)
-        sparse = not walk and self.first_page_collects(seen, known)
+        sparse = not walk and self.sparse(size, seen.total if known is None else known)
         counts = [self.visible_count().label("list_visible")]
         if known is None:
             counts.append(self.less_hidden(self.matching_count()).label("list_total"))
@@ -410,8 +420,7 @@ class ListPlan:
         ]
         if params.name is not None:
             clauses.append(bearing_a_name_containing(params.name, sqlite=self.sqlite))
-        if self.sqlite and params.q and len(params.q) >= TRIGRAM:
-            clauses.append(BackendResource.id.in_(search_hits(params.q)))
+        clauses += search_hints(params.q, sqlite=self.sqlite)
         for flag in self.collected_flags:
             # Imported (found from the resources) and duplicate reports (from the pairs) are few.
             clauses.append(BackendResource.id.in_(flagged_report_ids(flag)))
@@ -538,16 +547,6 @@ class ListPlan:
             .join(reports, true())
             .order_by(*(column.desc() if descending else column.asc() for column in sort))
         )
-
-    def first_page_collects(self, seen: SeenCounts, known: int | None = None) -> bool:
-        """Tell whether the first page is collected rather than walked to, judged from the
-        `seen` counts (or the `known` one): a list seen empty is collected, since walking the
-        sort index to find nothing reads all of it (`sparse` never judges an empty list, whose
-        rows are not read)."""
-        total = seen.total if known is None else known
-        if total == 0 and self.collect is None:
-            return True
-        return self.sparse(self.params.page_size, total)
 
     def sparse(self, depth: int, total: int) -> bool:
         """Tell whether collecting the matches costs less than walking the sort index.

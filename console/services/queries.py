@@ -248,7 +248,7 @@ def page_of_backend_resources(
     from console.services.list_plans import ListPlan  # it builds on this module
 
     plan = ListPlan(session, params, user, with_metadata=with_metadata)
-    seen = plan.seen_counts() if with_items and columns is not None and known_total != 0 else None
+    seen = plan.seen_counts(known_total) if with_items and columns is not None else None
     if seen is not None:
         items, total = plan.first_page_counted(seen, known=known_total, columns=columns,
                                                owners=owners)

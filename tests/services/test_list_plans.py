@@ -197,10 +197,6 @@ def test_a_list_seen_empty_reads_no_page(world, actors, factory, count_statement
     # seen empty then, it is counted first and reads no page.
     params = emptied("also gone")
     assert [reads_a_page(params, None) for _ in range(3)] == [True, False, False]
-    plan = ListPlan(db.session, params, actors.staff)
-    assert plan.first_page_collects(SeenCounts(total=0, visible=10**6))
-    assert plan.first_page_collects(SeenCounts(total=10**6, visible=10**6), known=0)
-    assert not plan.first_page_collects(SeenCounts(total=10**6, visible=10**6))
 
 
 def test_a_page_past_the_end_is_refused_with_the_exact_size(world, actors):
