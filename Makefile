@@ -39,10 +39,11 @@ lint: $(VENV)/.installed
 agent-venv: $(VENV)/.installed
 	$(BIN)/python -m tests.agent.agent_venv $(AGENT_VENV)
 
-# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database).
+# The suite runs in parallel (pytest-xdist; each worker has its own PostgreSQL database; an
+# idle worker takes tests queued for a busy one, so that no long test is left for last).
 TEST_WORKERS ?= 4
 test: lint agent-venv
-	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -n $(TEST_WORKERS)
+	CONSOLE_TEST_AGENT_VENV=$(abspath $(AGENT_VENV)) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Mutation testing of the permission, import, query and login code ([tool.mutmut] in
 # pyproject.toml), not part of `make test`: on SQLite only, stopped after MUTANTS_MINUTES.

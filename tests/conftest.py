@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import event, text
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
-from werkzeug.wsgi import ClosingIterator
 
 from console import create_app
 from console.extensions import db
@@ -384,7 +383,9 @@ def live_server(app):
 
     At the end it waits (5 s at most) for the requests still in flight, a browser's late
     static file among them, so that none runs on while the app and its database are torn down
-    (one used to drop its open file unclosed, which failed whichever test came next).
+    (one used to drop its open file unclosed, which failed whichever test came next). A
+    request is done once its response is written: the server then waits for the client to
+    send the rest of its request, which Chromium may not do before its socket closes.
     """
     in_flight = RequestsInFlight(app)
     server = make_server("127.0.0.1", 0, in_flight, threaded=True)
@@ -399,8 +400,8 @@ def live_server(app):
 
 
 class RequestsInFlight:
-    """A WSGI app that counts its requests from their start until the server closes their
-    response."""
+    """A WSGI app that counts its requests from their start until their response is written
+    (or closed, whichever comes first)."""
 
     def __init__(self, app):
         self.app = app
@@ -415,7 +416,20 @@ class RequestsInFlight:
         except BaseException:
             self.done()
             raise
-        return ClosingIterator(response, self.done)
+        return self.counted(response)
+
+    def counted(self, response):
+        """Yield the response's chunks; count the request done after the last one."""
+        finished = False
+        try:
+            yield from response
+            self.done()
+            finished = True
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+            if not finished:
+                self.done()
 
     def done(self) -> None:
         with self.lock:
