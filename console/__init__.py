@@ -8,7 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import throttling  # (its import registers the database storage for Flask-Limiter)
-from console.extensions import csrf, db, limiter, login_manager, migrate
+from console.extensions import csrf, db, limiter, login_manager, migrate, ping_idle_connections
 from console.settings import (
     default_settings,
     environment_settings,
@@ -60,6 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     # Order matters: the guards read the body before anything else, and the read-only requests

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and attached in create_app."""
 
 import sqlite3
+import time
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -49,6 +51,36 @@ def configure_connection(dbapi_connection, _record) -> None:
         dbapi_connection.execute("PRAGMA busy_timeout = 15000")
         # Read pages straight from the file's memory map rather than copying each one in.
         dbapi_connection.execute("PRAGMA mmap_size = 1073741824")
+
+
+# A pooled connection is pinged before use (SELECT 1: a round trip) only once it has sat idle this
+# long: one given back a moment ago was alive then, and a database restart, or a server or
+# firewall dropping idle connections, takes longer. (SQLAlchemy's pool_pre_ping pings at every
+# checkout: one more round trip on every request of a busy server.)
+PING_AFTER_IDLE_SECONDS = 1.0
+IDLE_SINCE = "console_idle_since"
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Ping each connection `engine`'s pool hands out after sitting idle, and have the pool
+    replace one the database no longer answers on by a fresh one."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def note_idle_since(_dbapi_connection, record) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_after_idling(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the database did not answer on a pooled connection") from (
+                error
+            )
 
 
 @event.listens_for(Engine, "do_execute")

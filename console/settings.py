@@ -60,10 +60,9 @@ def default_settings(instance_path: str) -> dict:
     """Return the built-in defaults, which need no environment at all."""
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'console.sqlite3'}",
-        # hide_parameters: errors and tracebacks in the log never carry what users typed.
-        "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True, "json_serializer": strict_json, "hide_parameters": True,
-        },
+        # hide_parameters: errors and tracebacks in the log never carry what users typed. A
+        # pooled connection is pinged after sitting idle (extensions.ping_idle_connections).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": strict_json, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": False,

@@ -158,10 +158,33 @@ def _reset_postgres(app) -> None:
             with db.engine.begin() as connection:
                 connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
             db.create_all()
+            with db.engine.begin() as connection:
+                connection.execute(text(_empty_every_table_function()))
             _postgres_schema_ready = True
-        names = ", ".join(table.name for table in db.metadata.sorted_tables)
         with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            connection.execute(text("SELECT console_test_empty_every_table()"))
+
+
+def _empty_every_table_function() -> str:
+    """A function that deletes every row, children first, and restarts every sequence at 1:
+    what TRUNCATE ... RESTART IDENTITY did, in 1 to 2 ms instead of about 90 (TRUNCATE makes
+    each table's files anew). The second pass deletes what the first one's triggers wrote (a
+    tally counted down)."""
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    deletes = "".join(f"DELETE FROM {name}; " for name in tables)
+    return f"""
+        CREATE OR REPLACE FUNCTION console_test_empty_every_table() RETURNS void
+        LANGUAGE plpgsql AS $$
+        DECLARE sequence_name text;
+        BEGIN
+            {deletes}
+            {deletes}
+            FOR sequence_name IN
+                SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()
+            LOOP
+                PERFORM setval(quote_ident(sequence_name), 1, false);
+            END LOOP;
+        END $$"""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
