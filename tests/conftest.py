@@ -9,6 +9,7 @@ tests use, and under CI a missing or unreachable broker fails the run.
 
 import itertools
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -215,14 +216,29 @@ def schema_checker():
     return ResponseChecker()
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory) -> Path:
+    """An SQLite file holding the schema and nothing else, built once per worker: each SQLite
+    test starts from a copy (create_all takes about 140 ms, a copy well under 1)."""
+    path = tmp_path_factory.mktemp("schema") / "schema.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "SECRET_KEY": "test-secret-key"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def app(database_url, app_settings, tmp_path, schema_checker, request):
+def app(database_url, app_settings, tmp_path, schema_checker, sqlite_schema, request):
     """An app on a fresh, empty database.
 
     Every response of an API operation is checked against the OpenAPI schema: a test whose
     requests got an answer the schema does not describe fails at teardown (a test that means to
     provoke one is marked `schema_unchecked`).
     """
+    if database_url.startswith("sqlite:///"):
+        shutil.copyfile(sqlite_schema, database_url.removeprefix("sqlite:///"))
     app = create_app(
         {
             "TESTING": True,
@@ -236,9 +252,6 @@ def app(database_url, app_settings, tmp_path, schema_checker, request):
         event.listen(db.engine, "connect", _skip_sqlite_fsync)
     if database_url.startswith("postgresql"):
         _reset_postgres(app)
-    else:
-        with app.app_context():
-            db.create_all()
     schema_problems = record_schema_problems(app, schema_checker)
     yield app
     with app.app_context():

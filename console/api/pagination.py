@@ -18,36 +18,38 @@ def page_and_size(args) -> tuple[str, int]:
     )
 
 
-def page_url(number: int | None) -> str:
-    """Return the request's absolute URL with `page` set, or removed when `number` is None.
+def query_parts() -> list[tuple[str, str]]:
+    """The request's query parameters but `page`, by key: (key, its percent-encoded pairs).
 
-    Parameters are sorted and percent-encoded as DRF's replace_query_param does, so no raw
-    comma reaches the header (the official client splits the header on commas). A token given
-    as `?x-auth-token=` is left out: links must not spread it.
+    Encoded as DRF's replace_query_param does, so no raw comma reaches the header (the official
+    client splits the header on commas). A token given as `?x-auth-token=` is left out: links
+    must not spread it.
     """
-    query = {
-        key: values for key, values in request.args.lists()
+    return sorted(
+        (key, urlencode([(key, values)], doseq=True))
+        for key, values in request.args.lists()
         if key not in ("page", QUERY_PARAMETER)
-    }
-    if number is not None:
-        query["page"] = [str(number)]
-    encoded = urlencode(sorted(query.items()), doseq=True)
+    )
+
+
+def page_url(number: int | None, parts: list[tuple[str, str]]) -> str:
+    """Return the request's absolute URL with the query `parts` and `page` set (page 1 and
+    None: left out, as DRF's first link does), parameters sorted by name."""
+    if number is not None and number != 1:
+        parts = sorted([*parts, ("page", f"page={number}")])
+    encoded = "&".join(pair for _key, pair in parts)
     return request.base_url + (f"?{encoded}" if encoded else "")
-
-
-def _number_url(number: int) -> str:
-    """URL of a page; page 1 is the URL without `page`."""
-    return page_url(None if number == 1 else number)
 
 
 def link_header(page: Page) -> str:
     """Return the Link header: first, prev, next, last (prev and next only when they exist)."""
-    links = [("first", page_url(None))]
+    parts = query_parts()
+    links = [("first", page_url(None, parts))]
     if page.has_previous:
-        links.append(("prev", _number_url(page.number - 1)))
+        links.append(("prev", page_url(page.number - 1, parts)))
     if page.has_next:
-        links.append(("next", _number_url(page.number + 1)))
-    links.append(("last", _number_url(page.pages)))
+        links.append(("next", page_url(page.number + 1, parts)))
+    links.append(("last", page_url(page.pages, parts)))
     return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
 
 

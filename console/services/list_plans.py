@@ -355,15 +355,16 @@ class ListPlan:
         size, ordering = self.params.page_size, self.params.ordering
         walk = self.walks_a_dimension(ordering)
         sparse = not walk and self.sparse(size, seen.total if known is None else known)
-        counts = [self.visible_count().label("list_visible")]
-        if known is None:
-            counts.append(self.less_hidden(self.matching_count()).label("list_total"))
+
+        def build():
+            counts = [self.visible_count().label("list_visible")]
+            if known is None:
+                counts.append(self.less_hidden(self.matching_count()).label("list_total"))
+            return self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
+                                     owners=owners).add_columns(*counts)
+
         way = (Same(columns), owners, ordering, walk, sparse, known is None)
-        statement = KEPT_STATEMENTS.get(
-            self.kept_key("counted first page", *way),
-            lambda: self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
-                                      owners=owners).add_columns(*counts),
-        )
+        statement = KEPT_STATEMENTS.get(self.kept_key("counted first page", *way), build)
         place = {"page_limit": size, "page_offset": 0, "page_depth": size}
         rows = list(self.session.execute(statement, place, execution_options=self.prepared))
         if rows:
