@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -137,6 +138,32 @@ def broker_settings():
         "CONSOLE_BROKER_URL": BROKER_URL,
         "CONSOLE_BROKER_MANAGEMENT_URL": BROKER_MANAGEMENT_URL,
     }
+
+
+@pytest.fixture(autouse=True)
+def broker_left_tidy(monkeypatch):
+    """Delete, when the test ends, the vhosts and users the console provisioned on the test
+    broker during it: a run leaves over a hundred otherwise, and a broker holding a few
+    thousand spends a fifth of a CPU on them, idle."""
+    if not (BROKER_URL and BROKER_MANAGEMENT_URL):
+        yield
+        return
+    from console.services import agents
+
+    provisioned = []
+    provision = agents.provision_agent_queue
+
+    def recorded(settings, *, vhost: str, username: str, **rest) -> None:
+        provisioned.append((vhost, username))
+        return provision(settings, vhost=vhost, username=username, **rest)
+
+    monkeypatch.setattr(agents, "provision_agent_queue", recorded)
+    yield
+    api = BROKER_MANAGEMENT_URL.rstrip("/") + "/api"
+    with httpx.Client(timeout=30) as client:
+        for vhost, username in dict.fromkeys(provisioned):
+            client.delete(f"{api}/vhosts/{quote(vhost, safe='')}")
+            client.delete(f"{api}/users/{quote(username, safe='')}")
 
 
 @pytest.fixture(autouse=True)
