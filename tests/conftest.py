@@ -16,7 +16,6 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -39,6 +38,7 @@ from console.models import (
     User,
 )
 from tests import databases
+from tests.agent.broker import ManagementApi
 from tests.schema_validation import ResponseChecker, record_schema_problems
 
 POSTGRES_URL = os.environ.get("CONSOLE_TEST_DATABASE_URL", "")  # per worker: tests/databases.py
@@ -159,11 +159,13 @@ def broker_left_tidy(monkeypatch):
 
     monkeypatch.setattr(agents, "provision_agent_queue", recorded)
     yield
-    api = BROKER_MANAGEMENT_URL.rstrip("/") + "/api"
-    with httpx.Client(timeout=30) as client:
-        for vhost, username in dict.fromkeys(provisioned):
-            client.delete(f"{api}/vhosts/{quote(vhost, safe='')}")
-            client.delete(f"{api}/users/{quote(username, safe='')}")
+    if provisioned:
+        management = ManagementApi(BROKER_MANAGEMENT_URL)
+        try:
+            for vhost, username in dict.fromkeys(provisioned):
+                management.remove(vhost, username)
+        finally:
+            management.close()
 
 
 @pytest.fixture(autouse=True)
