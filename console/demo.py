@@ -18,7 +18,7 @@ from itertools import accumulate, islice
 
 from sqlalchemy import func, select
 
-from console.list_indexes import bulk_loading
+from console.list_indexes import CHARACTER_BITS, bulk_loading, characters_of
 from console.metadata_summary import summarize_metadata
 from console.models import (
     ApiToken,
@@ -269,29 +269,33 @@ def _load(session, count: int, seed: int, now: datetime, bulk_minimum: int) -> D
     generator = ResourceGenerator(session, rng, anchor, writer.time_suffix)
     bulk = count >= bulk_minimum and count >= existing_resources
     if bulk:
-        with bulk_loading(session):
-            writer.write(rows_made_by_a_helper(generator, count))
+        with bulk_loading(session) as new_characters:
+            writer.write(rows_made_by_a_helper(generator, count, new_characters))
     else:
         writer.write(generator.rows(count))
     result.backend_resources_added = count
     return result
 
 
-def rows_made_by_a_helper(generator, count: int):
-    """Yield `count` stored-form rows that a forked helper process makes meanwhile.
+def rows_made_by_a_helper(generator, count: int, characters: dict):
+    """Yield `count` stored-form rows that a forked helper process makes meanwhile, and count
+    the characters they hold into `characters` (see `list_indexes.bulk_loading`).
 
     Making rows is Python work for one CPU; writing them is the database's (and the other
     CPU's): side by side, a million reports take the longer of the two, not their sum. The
     helper holds the generator as it was at the fork, so a seed still gives the same rows, and
-    sends them in batches, so that memory stays flat.
+    sends them in batches, so that memory stays flat; the counts come last.
     """
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
 
     def make() -> None:
         rows = generator.rows(count)
+        counted = CharacterCounter()
         while batch := list(islice(rows, HELPER_BATCH_SIZE)):
+            counted.add(batch)
             sender.send(batch)
+        sender.send(counted.counts)
         sender.send(None)
 
     helper = context.Process(target=make, daemon=True)
@@ -305,12 +309,39 @@ def rows_made_by_a_helper(generator, count: int):
                 raise RuntimeError("the demo data helper process stopped early") from None
             if batch is None:
                 return
+            if isinstance(batch, dict):
+                characters.update(batch)
+                continue
             yield from batch
     finally:
         receiver.close()
         helper.join(timeout=10)
         if helper.is_alive():
             helper.terminate()
+
+
+class CharacterCounter:
+    """Counts stored-form rows by (offering id, project id, the tallied characters they hold),
+    for `add_character_counts`: the digits a row holds apart from its other characters, since
+    its numbered backend id makes its digits nearly unique (five times fewer keys to keep)."""
+
+    def __init__(self):
+        self.counts: dict = {}
+        self.of_name: dict = {}  # names repeat: their characters are found once
+
+    def add(self, rows) -> None:
+        """Count these rows."""
+        counts, of_name = self.counts, self.of_name
+        for row in rows:
+            name, backend_id = row[NAME], row[BACKEND_ID]
+            named = of_name.get(name)
+            if named is None:
+                named = of_name[name] = characters_of(name)
+            held = named | characters_of(backend_id)
+            digits = held & DIGIT_BITS
+            for characters in (held ^ digits, digits):
+                key = (row[OFFERING_ID], row[PROJECT_ID], characters)
+                counts[key] = counts.get(key, 0) + 1
 
 
 class RowWriter:
@@ -349,6 +380,14 @@ class RowWriter:
                 cursor.executemany(self.sql, rows)
         finally:
             cursor.close()
+
+
+DIGIT_BITS = sum(CHARACTER_BITS[digit] for digit in "0123456789")
+# Where CharacterCounter finds what it reads in a stored-form row.
+NAME, BACKEND_ID, OFFERING_ID, PROJECT_ID = (
+    RowWriter.COLUMNS.index(column)
+    for column in ("name", "backend_id", "offering_id", "project_id")
+)
 
 
 def _ensure_users(session, result: DemoResult) -> dict:

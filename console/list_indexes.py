@@ -1,10 +1,11 @@
 """What the database keeps beside the reports so that their lists stay fast on a million rows.
 
-Triggers keep two tallies exact inside every transaction that writes `backend_resources`
-(reports per offering and project, and per name too), the (offering, backend id) pairs that
-more than one report names, and on SQLite a trigram full-text index of the lowered name and
-backend id. `create_all` builds them through the metadata events below; the 0007 and 0008
-migrations build the same for a migrated database.
+Triggers keep three tallies exact inside every transaction that writes `backend_resources`
+(reports per offering and project, per name, and per character their name or backend id
+holds), the (offering, backend id) pairs that more than one report names, and on SQLite a
+trigram full-text index of the lowered name and backend id. `create_all` builds them through
+the metadata events below; the 0007, 0008 and 0009 migrations build the same for a migrated
+database.
 """
 
 import os
@@ -233,6 +234,182 @@ FIND_DUPLICATES = (
 )
 
 
+# The one-character searches the character tally answers: printable ASCII, lowered (SQLite's
+# lower() changes ASCII letters only, and PostgreSQL's agrees with it there), without the space.
+TALLIED_CHARACTERS = frozenset(
+    chr(code) for code in range(33, 127) if not "A" <= chr(code) <= "Z"
+)
+CHARACTER_TALLIES = "backend_resource_character_tallies"
+# Each tallied character as a row, written with char() so that no quote or percent sign needs
+# escaping in the trigger's text.
+_SQLITE_CHARACTERS = "(SELECT column1 AS symbol FROM (VALUES {}))".format(
+    ", ".join(f"(char({ord(symbol)}))" for symbol in sorted(TALLIED_CHARACTERS))
+)
+_POSTGRESQL_CHARACTERS = (
+    "(SELECT chr(code) AS symbol FROM generate_series(33, 126) AS code"
+    " WHERE code NOT BETWEEN 65 AND 90)"
+)
+
+
+def _held_by(report: str, *, sqlite: bool) -> str:
+    """SQL: whether the `report` row's lowered name or backend id holds the row's `symbol`,
+    as the plain "contains" search compares them."""
+    find = "instr" if sqlite else "strpos"
+    return (f"({find}(lower({report}.name), symbol) > 0"
+            f" OR {find}(lower({report}.backend_id), symbol) > 0)")
+
+
+# A report counted in (new.*) or out of (old.*) the character tally, one row per character.
+_SQLITE_CHARACTERS_NEW = f"""
+        INSERT INTO {CHARACTER_TALLIES} (symbol, offering_id, project_id, reports)
+            SELECT symbol, new.offering_id, new.project_id, 1 FROM {_SQLITE_CHARACTERS}
+            WHERE {_held_by("new", sqlite=True)}
+            ON CONFLICT (symbol, offering_id, project_id) DO UPDATE SET reports = reports + 1;"""
+_SQLITE_CHARACTERS_OLD = f"""
+        UPDATE {CHARACTER_TALLIES} SET reports = reports - 1
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND symbol IN (SELECT symbol FROM {_SQLITE_CHARACTERS}
+                           WHERE {_held_by("old", sqlite=True)});
+        DELETE FROM {CHARACTER_TALLIES}
+            WHERE offering_id = old.offering_id AND project_id = old.project_id
+            AND reports = 0;"""
+CHARACTER_SQLITE_STATEMENTS = (
+    "CREATE TRIGGER backend_resources_characters_insert AFTER INSERT ON backend_resources"
+    f" BEGIN{_SQLITE_CHARACTERS_NEW}\n    END",
+    "CREATE TRIGGER backend_resources_characters_delete AFTER DELETE ON backend_resources"
+    f" BEGIN{_SQLITE_CHARACTERS_OLD}\n    END",
+    """CREATE TRIGGER backend_resources_characters_update
+        AFTER UPDATE OF name, backend_id, offering_id, project_id ON backend_resources BEGIN"""
+    f"{_SQLITE_CHARACTERS_OLD}{_SQLITE_CHARACTERS_NEW}\n    END",
+)
+CHARACTER_SQLITE_DROP_STATEMENTS = tuple(
+    f"DROP TRIGGER IF EXISTS backend_resources_characters_{operation}"
+    for operation in ("update", "delete", "insert")
+)
+
+
+def _characters_per_pair(rows: str, *, sqlite: bool = False) -> str:
+    """SQL: (symbol, offering id, project id, reports) of the `rows` (a table) per character."""
+    characters = _SQLITE_CHARACTERS if sqlite else _POSTGRESQL_CHARACTERS
+    return f"""SELECT symbol, report.offering_id, report.project_id, count(*) AS reports
+                FROM {rows} AS report CROSS JOIN {characters} AS tallied
+                WHERE {_held_by("report", sqlite=sqlite)}
+                GROUP BY symbol, report.offering_id, report.project_id"""
+
+
+def _postgresql_uncount_characters(rows: str) -> str:
+    """PL/pgSQL: take the `rows` (a table) out of the character tally."""
+    return f"""
+            UPDATE {CHARACTER_TALLIES} AS tally SET reports = tally.reports - gone.reports
+                FROM ({_characters_per_pair(rows)}) AS gone
+                WHERE tally.symbol = gone.symbol AND tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id;
+            DELETE FROM {CHARACTER_TALLIES} AS tally
+                USING (SELECT DISTINCT offering_id, project_id FROM {rows} AS gone) AS gone
+                WHERE tally.offering_id = gone.offering_id
+                AND tally.project_id = gone.project_id AND tally.reports = 0;"""
+
+
+def _postgresql_count_characters(rows: str) -> str:
+    """PL/pgSQL: add the `rows` (a table) to the character tally."""
+    return f"""
+            INSERT INTO {CHARACTER_TALLIES} AS tally (symbol, offering_id, project_id, reports)
+                SELECT * FROM ({_characters_per_pair(rows)}) AS counted
+                ORDER BY symbol, offering_id, project_id
+                ON CONFLICT (symbol, offering_id, project_id)
+                DO UPDATE SET reports = tally.reports + excluded.reports;"""
+
+
+def _changed_rows(side: str) -> str:
+    """SQL: the `side` (old_rows, new_rows) of the updated rows whose name, backend id,
+    offering or project changed: a dismissal changes none, and costs the tally nothing."""
+    return f"""(SELECT {side}.* FROM old_rows JOIN new_rows USING (id)
+                WHERE (old_rows.name, old_rows.backend_id, old_rows.offering_id,
+                       old_rows.project_id)
+                IS DISTINCT FROM (new_rows.name, new_rows.backend_id, new_rows.offering_id,
+                                  new_rows.project_id))"""
+
+
+# PostgreSQL counts a statement's rows at once, as it does the other tallies.
+CHARACTER_POSTGRESQL_STATEMENTS = (
+    f"""CREATE OR REPLACE FUNCTION backend_resources_count_characters() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN{_postgresql_count_characters("new_rows")}
+        ELSIF TG_OP = 'DELETE' THEN{_postgresql_uncount_characters("old_rows")}
+        ELSE{_postgresql_uncount_characters(_changed_rows("old_rows"))}{
+            _postgresql_count_characters(_changed_rows("new_rows"))}
+        END IF;
+        RETURN NULL;
+    END $$""",
+    *_statement_triggers("characters", "backend_resources_count_characters"),
+)
+CHARACTER_POSTGRESQL_DROP_STATEMENTS = (
+    "DROP FUNCTION IF EXISTS backend_resources_count_characters() CASCADE",
+)
+
+
+def count_characters_statement(dialect: str) -> str:
+    """SQL: fill the empty character tally from every report (slow: every report is read once
+    for each tallied character; a bulk load counts its new rows as it makes them instead)."""
+    counted = _characters_per_pair("backend_resources", sqlite=dialect == "sqlite")
+    return (f"INSERT INTO {CHARACTER_TALLIES} (symbol, offering_id, project_id, reports) "
+            f"{counted}")
+
+
+# Each tallied character as one bit of an int: the characters a text holds are the sum of theirs.
+CHARACTER_BITS = {symbol: 1 << n for n, symbol in enumerate(sorted(TALLIED_CHARACTERS))}
+# The characters of each value of each byte of such a sum: [place][value] -> characters.
+_CHARACTERS_OF_BYTE = [
+    [[symbol for symbol, bit in CHARACTER_BITS.items() if (bit >> 8 * place) & value]
+     for value in range(256)]
+    for place in range(-(-len(CHARACTER_BITS) // 8))
+]
+
+
+def characters_of(text: str) -> int:
+    """The tallied characters an ASCII text holds once lowered, as the triggers find them: the
+    sum of their CHARACTER_BITS."""
+    if not text.isascii():
+        # Python lowers some non-ASCII letters into ASCII ones (the Kelvin sign into "k");
+        # SQLite does not.
+        raise ValueError(f"not ASCII: {text!r}")
+    return sum(map(CHARACTER_BITS.__getitem__, TALLIED_CHARACTERS.intersection(text.lower())))
+
+
+def add_character_counts(session, counts: dict) -> None:
+    """Add reports to the character tally: `counts` maps (offering id, project id, some
+    characters: a sum of CHARACTER_BITS) to a number of reports that hold them, each character
+    a report holds counted under one key (a report's characters may be split over several)."""
+    # Summed a byte of the characters at a time, then a character at a time.
+    per_byte: dict = {}  # (offering id, project id, byte's place, its value) -> reports
+    for (offering_id, project_id, characters), reports in counts.items():
+        place = 0
+        while characters:
+            if value := characters & 255:
+                key = (offering_id, project_id, place, value)
+                per_byte[key] = per_byte.get(key, 0) + reports
+            characters >>= 8
+            place += 1
+    per_character: dict = {}
+    for (offering_id, project_id, place, value), reports in per_byte.items():
+        for symbol in _CHARACTERS_OF_BYTE[place][value]:
+            key = (symbol, offering_id, project_id)
+            per_character[key] = per_character.get(key, 0) + reports
+    if not per_character:
+        return
+    session.execute(
+        text(f"INSERT INTO {CHARACTER_TALLIES} AS tally "
+             "(symbol, offering_id, project_id, reports) "
+             "VALUES (:symbol, :offering_id, :project_id, :reports) "
+             "ON CONFLICT (symbol, offering_id, project_id) "
+             "DO UPDATE SET reports = tally.reports + excluded.reports"),
+        [{"symbol": symbol, "offering_id": offering_id, "project_id": project_id,
+          "reports": reports}
+         for (symbol, offering_id, project_id), reports in sorted(per_character.items())],
+    )
+
+
 def is_search_table(name: str | None) -> bool:
     """Tell whether a table is the SQLite search index or one of its shadow tables."""
     return bool(name) and (name == SEARCH_TABLE or name.startswith(f"{SEARCH_TABLE}_"))
@@ -255,13 +432,22 @@ def compared_with_models(dialect_name: str):
     return include
 
 
-for _statement in SQLITE_STATEMENTS + DUPLICATE_SQLITE_STATEMENTS:
+SQLITE_UPKEEP = SQLITE_STATEMENTS + DUPLICATE_SQLITE_STATEMENTS + CHARACTER_SQLITE_STATEMENTS
+POSTGRESQL_UPKEEP = (
+    POSTGRESQL_STATEMENTS + DUPLICATE_POSTGRESQL_STATEMENTS + CHARACTER_POSTGRESQL_STATEMENTS
+)
+for _statement in SQLITE_UPKEEP:
     event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in DUPLICATE_SQLITE_DROP_STATEMENTS + SQLITE_DROP_STATEMENTS:
+for _statement in (
+    CHARACTER_SQLITE_DROP_STATEMENTS + DUPLICATE_SQLITE_DROP_STATEMENTS + SQLITE_DROP_STATEMENTS
+):
     event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_STATEMENTS + DUPLICATE_POSTGRESQL_STATEMENTS:
+for _statement in POSTGRESQL_UPKEEP:
     event.listen(db.metadata, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in DUPLICATE_POSTGRESQL_DROP_STATEMENTS + POSTGRESQL_DROP_STATEMENTS:
+for _statement in (
+    CHARACTER_POSTGRESQL_DROP_STATEMENTS + DUPLICATE_POSTGRESQL_DROP_STATEMENTS
+    + POSTGRESQL_DROP_STATEMENTS
+):
     event.listen(db.metadata, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))
 
 
@@ -272,7 +458,10 @@ def bulk_loading(session):
 
     Building an index by sorting a million rows costs a fraction of inserting them one at a
     time into thirteen B-trees, and a tally from one GROUP BY a fraction of a million upserts.
-    The rebuilt tallies and search index are the same the triggers would have kept.
+    The rebuilt tallies and search index are the same the triggers would have kept. It yields
+    a dict for the caller to count the characters of the rows it writes into (`characters_of`,
+    keyed by (offering id, project id, characters)): counting them again in SQL would read every
+    report once per tallied character.
     """
     connection = session.connection()
     dialect = connection.dialect.name
@@ -300,9 +489,13 @@ def bulk_loading(session):
     # PostgreSQL: the uuid's unique index and the foreign keys too (checked row by row, they
     # cost more than one sort and one join each afterwards), re-added as they were.
     constraints = _set_aside_constraints(session) if dialect == "postgresql" else []
+    new_characters: dict = {}
     try:
-        yield
+        yield new_characters
         _rebuild(session, connection, dialect, indexes)
+        # The character tally still counts the reports that were there; the new ones were
+        # counted as they were made.
+        add_character_counts(session, new_characters)
         for name, definition in constraints:
             session.execute(text(f'ALTER TABLE backend_resources ADD CONSTRAINT "{name}" '
                                  f"{definition}"))
@@ -338,9 +531,9 @@ def _rebuild(session, connection, dialect: str, indexes: list) -> None:
             f"INSERT INTO {SEARCH_TABLE} (rowid, name, backend_id) "
             "SELECT id, lower(name), lower(backend_id) FROM backend_resources"
         ))
-        statements = SQLITE_STATEMENTS + DUPLICATE_SQLITE_STATEMENTS
+        statements = SQLITE_UPKEEP
     else:
-        statements = POSTGRESQL_STATEMENTS + DUPLICATE_POSTGRESQL_STATEMENTS
+        statements = POSTGRESQL_UPKEEP
     statements = [s for s in statements if s.lstrip().startswith("CREATE TRIGGER")]
     for statement in statements:
         session.execute(text(statement))
@@ -350,6 +543,7 @@ def _rebuild(session, connection, dialect: str, indexes: list) -> None:
         session.execute(text("ANALYZE backend_resource_tallies"))
         session.execute(text("ANALYZE backend_resource_name_tallies"))
         session.execute(text(f"ANALYZE {DUPLICATES_TABLE}"))
+        session.execute(text(f"ANALYZE {CHARACTER_TALLIES}"))
 
 
 def rebuild_tallies(session) -> None:
@@ -375,9 +569,12 @@ def _built_on(index, dialect: str) -> bool:
     return not index.name.endswith(POSTGRESQL_ONLY_INDEXES) or dialect == "postgresql"
 
 
-SQLITE_TRIGGER_DROPS = SQLITE_DROP_STATEMENTS[:3] + DUPLICATE_SQLITE_DROP_STATEMENTS
+SQLITE_TRIGGER_DROPS = (
+    SQLITE_DROP_STATEMENTS[:3] + DUPLICATE_SQLITE_DROP_STATEMENTS
+    + CHARACTER_SQLITE_DROP_STATEMENTS
+)
 POSTGRESQL_TRIGGER_DROPS = tuple(
     f"DROP TRIGGER backend_resources_{upkeep}_{operation} ON backend_resources"
-    for upkeep in ("counted", "duplicates")
+    for upkeep in ("counted", "duplicates", "characters")
     for operation in ("insert", "delete", "update")
 )

@@ -142,8 +142,13 @@ def test_upgrade_counts_and_indexes_the_reports_already_stored(empty_database_ur
         assert db.session.execute(text(
             "SELECT reports FROM backend_resource_name_tallies WHERE name = 'GPU one'"
         )).scalar() == 2
+        assert dict(db.session.execute(text(
+            "SELECT symbol, reports FROM backend_resource_character_tallies "
+            "WHERE symbol IN ('g', 'o', 'a', '-', '2', 'z')"
+        )).all()) == {"g": 3, "o": 4, "a": 4, "-": 4, "2": 1}
         for params, expected in (
             (ListParams(name="gpu"), 3), (ListParams(q="acct-"), 4), (ListParams(q="cole"), 1),
+            (ListParams(q="G"), 3), (ListParams(q="2"), 1), (ListParams(q="-"), 4),
         ):
             assert page_of_backend_resources(db.session, params, staff).total == expected
         db.session.remove()

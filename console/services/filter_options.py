@@ -10,8 +10,6 @@ from sqlalchemy import and_, bindparam, func, literal, null, or_, select, union_
 from console.extensions import PREPARED
 from console.models import (
     BackendResource,
-    BackendResourceNameTally,
-    BackendResourceTally,
     Customer,
     Offering,
     Project,
@@ -20,16 +18,14 @@ from console.services.access import Viewer, offering_scope_clause
 from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
 from console.services.kept import KEPT_STATEMENTS, moves_with_the_clock
 from console.services.list_plans import (
-    TALLIED_FILTERS,
     HiddenReports,
-    only_filters,
+    counting_tally,
     plan_stable,
     search_hints,
 )
 from console.services.queries import (
     ListParams,
     Provider,
-    catalogue_clauses,
     filter_clauses,
     scope_clauses,
 )
@@ -165,7 +161,8 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
     from its own index), instead of grouping every report.
     """
     hidden = HiddenReports.of(shared)
-    if not only_filters(hidden.every_report, TALLIED_FILTERS):
+    counted = counting_tally(hidden.every_report)
+    if counted is None:
         # `flag=imported`, `previously_imported` or `duplicate`: group only the few reports an
         # index points to (the flag's own clause still decides).
         hints = [BackendResource.id.in_(flagged_report_ids(flag))
@@ -174,11 +171,10 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
         # (a search that finds nothing read every report's name and backend id).
         hints += search_hints(shared.q, sqlite=dialect == "sqlite")
         return grouped_reports(dialect, shared, [*scope_clauses(shared, user), *hints])
-    by_name = shared.name is not None or shared.name_exact is not None
-    tally = BackendResourceNameTally if by_name else BackendResourceTally
+    tally, clauses = counted
     matching = (
         select(tally.project_id, tally.offering_id, func.sum(tally.reports).label("reports"))
-        .where(offering_scope_clause(user, tally.offering_id), *catalogue_clauses(shared, tally))
+        .where(offering_scope_clause(user, tally.offering_id), *clauses)
         .group_by(tally.project_id, tally.offering_id)
         .subquery()
     )

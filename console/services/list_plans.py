@@ -3,10 +3,11 @@
 The answer is fixed by `queries.backend_resources_select`: its rows, in its order, and their
 exact count. A plan only picks the way there:
 
-- count: from the tallies the database keeps (reports per offering and project, and per name)
-  when every filter set is one they can answer; hiding dismissed reports (the console's default),
-  the already or previously imported ones (`flag=-imported`), the duplicates (`-duplicate`) or
-  the recent ones (`flag=stale`) subtracts those that match, found from their own index; else
+- count: from the tallies the database keeps (reports per offering and project, per name, and
+  per character: a one-character `q`) when every filter set is one they can answer; hiding
+  dismissed reports (the console's default), the already or previously imported ones
+  (`flag=-imported`), the duplicates (`-duplicate`) or the recent ones (`flag=stale`)
+  subtracts those that match, found from their own index; else
   by counting the matching reports (other flag filters, metadata filters, dates, backend id,
   the Dismissed view), where `flag=imported`, `previously_imported` or `duplicate` count only
   the few reports an index points to;
@@ -39,9 +40,10 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from console.extensions import PREPARED
-from console.list_indexes import SEARCH_TABLE
+from console.list_indexes import SEARCH_TABLE, TALLIED_CHARACTERS
 from console.models import (
     BackendResource,
+    BackendResourceCharacterTally,
     BackendResourceNameTally,
     BackendResourceTally,
     Offering,
@@ -85,6 +87,8 @@ from console.services.queries import (
 TALLIED_FILTERS = frozenset(
     {"name", "name_exact", "offering_uuid", "project_uuid", "customer_uuid"}
 )
+# Besides a single character searched for (`q`), the filters the character tally answers.
+CHARACTER_TALLIED_FILTERS = frozenset({"q", "offering_uuid", "project_uuid", "customer_uuid"})
 # ListParams fields that do not narrow the list; a new field that does not filter belongs here.
 # (`stale_days` matters only with the `stale` flag, and `flags` is a filter the tallies lack.)
 NOT_FILTERS = frozenset({"ordering", "page", "page_size", "with_flags", "stale_days"})
@@ -107,6 +111,29 @@ PLAN_STABLE_FILTERS = frozenset(
 )
 
 search_index = table(SEARCH_TABLE, column("rowid"))
+
+
+def counting_tally(params: ListParams):
+    """Return the tally that counts the reports matching `params` (hidden ones too) and the
+    clauses that pick its rows: (tally, clauses); None when only the reports can count them.
+
+    Per pair, or per pair and name ("name contains", "name is"), or per pair and character
+    for a search of one tallied character (`q`: name or backend id).
+    """
+    if only_filters(params, TALLIED_FILTERS):
+        by_name = params.name is not None or params.name_exact is not None
+        tally = BackendResourceNameTally if by_name else BackendResourceTally
+        return tally, catalogue_clauses(params, tally)
+    if tallied_character(params.q) and only_filters(params, CHARACTER_TALLIED_FILTERS):
+        tally = BackendResourceCharacterTally
+        return tally, [tally.symbol == params.q.lower(), *catalogue_clauses(params, tally)]
+    return None
+
+
+def tallied_character(q: str | None) -> bool:
+    """Tell whether `q` is one character that the character tally counts (lowered the same
+    in Python and in the database: ASCII)."""
+    return q is not None and len(q) == 1 and q.isascii() and q.lower() in TALLIED_CHARACTERS
 
 
 def only_filters(params: ListParams, allowed) -> bool:
@@ -270,7 +297,8 @@ class ListPlan:
         # their index; `flag=-imported` less the imported ones, found from the resources.
         self.hidden = HiddenReports.of(params)
         self.every_report = self.hidden.every_report
-        self.tallied = only_filters(self.every_report, TALLIED_FILTERS)
+        self.tally = counting_tally(self.every_report)
+        self.tallied = self.tally is not None
         # `flag=imported`, `previously_imported` or `duplicate`: few reports, from an index.
         self.collected_flags = [flag for flag in params.flags if flag in COLLECTED_FLAGS]
         self.visible = None  # how many reports the user sees in all, when the tallies tell
@@ -314,13 +342,10 @@ class ListPlan:
 
     def matching_count(self):
         """Return a scalar subquery: how many reports match, hidden ones too, from the tallies."""
-        params = self.params
-        by_name = params.name is not None or params.name_exact is not None
-        tally = BackendResourceNameTally if by_name else BackendResourceTally
+        tally, clauses = self.tally
         return (
             select(func.coalesce(func.sum(tally.reports), 0))
-            .where(offering_scope_clause(self.user, tally.offering_id))
-            .where(*catalogue_clauses(params, tally))
+            .where(offering_scope_clause(self.user, tally.offering_id), *clauses)
             .scalar_subquery()
         )
 

@@ -9,18 +9,20 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from console.demo import load_demo_data
 from console.extensions import db
+from console.list_indexes import TALLIED_CHARACTERS
 from console.models import (
     BULK_DELETE,
     BULK_DISMISS,
     BULK_DONE,
     BULK_IMPORT,
     BackendResource,
+    BackendResourceCharacterTally,
     BackendResourceNameTally,
     BackendResourceTally,
     DuplicateBackendId,
@@ -245,6 +247,24 @@ def tallies_match_the_reports() -> None:
         BackendResourceNameTally.offering_id, BackendResourceNameTally.project_id,
         BackendResourceNameTally.name, BackendResourceNameTally.reports,
     )).all()) == names
+    characters_match_the_plain_search()
+
+
+def characters_match_the_plain_search() -> None:
+    """Check the character tally against the plain search for each character it tallies."""
+    expected = set()
+    for symbol in TALLIED_CHARACTERS:
+        holding = or_(BackendResource.name.icontains(symbol, autoescape=True),
+                      BackendResource.backend_id.icontains(symbol, autoescape=True))
+        expected |= {(symbol, *row) for row in db.session.execute(
+            select(BackendResource.offering_id, BackendResource.project_id, func.count())
+            .where(holding)
+            .group_by(BackendResource.offering_id, BackendResource.project_id)
+        )}
+    tally = BackendResourceCharacterTally
+    assert set(db.session.execute(
+        select(tally.symbol, tally.offering_id, tally.project_id, tally.reports)
+    ).all()) == expected
 
 
 def test_tallies_follow_inserts_updates_and_deletes(world, actors, factory):
@@ -311,7 +331,8 @@ def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
         assert db.session.scalar(select(func.count(BackendResource.id))) == 2040
         staff = db.session.scalar(select(User).where(User.username == "staff"))
         tallies_match_the_reports()
-        for term in ("gpu", "Climate", "hpc_", "-prod", "e", "zzqq", "ARCHIVE", "_2"):
+        for term in ("gpu", "Climate", "hpc_", "-prod", "e", "zzqq", "ARCHIVE", "_2", "G", "_",
+                     "2", "~"):
             for field in ("name", "q"):
                 params = ListParams(**{field: term}, page_size=250)
                 assert_same_as_plain(params, staff, f"{field}={term}")
@@ -408,6 +429,9 @@ def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, acto
         {"flags": ("-stale",), "name": "gpu"}, {"metadata": gpu},
         {"metadata": parse_metadata_filter("limits.cpu>300"), "flags": ("-stale",)},
         {"metadata": gpu, "offering_uuid": second.uuid},
+        {"q": "t"}, {"q": "T", "flags": ("stale", "-imported")},
+        {"q": "-", "flags": ("-duplicate",)},
+        {"q": "w", "offering_uuid": offering.uuid, "project_uuid": project.uuid},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
@@ -423,7 +447,8 @@ def test_flag_dismissed_and_metadata_filters_give_the_plain_answer(triaged, acto
 
 def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, actors):
     offering = triaged["offerings"][0]
-    for case in ({}, {"offering_uuid": offering.uuid}, {"name": "gpu"}, {"name_exact": "it's"}):
+    for case in ({}, {"offering_uuid": offering.uuid}, {"name": "gpu"}, {"name_exact": "it's"},
+                 {"q": "o"}, {"q": "O", "offering_uuid": offering.uuid}, {"q": "-"}):
         params = ListParams(**case, dismissed=DISMISSED_HIDDEN, with_flags=True, stale_days=3)
         plan = ListPlan(db.session, params, actors.staff)
         assert plan.tallied, case
@@ -446,10 +471,12 @@ def test_the_default_view_counts_from_the_tallies_less_the_dismissed(triaged, ac
             expected = len(plain(params, actors.staff))
             assert plan.total() == expected < len(
                 plain(replace(params, flags=()), actors.staff)), (flags, dismissed)
-    # A filter the tallies cannot answer counts the reports.
+    # A filter the tallies cannot answer counts the reports: among them a search of more than
+    # one character, of one the character tally leaves out, or of one with a name filter.
     for case in ({"flags": ("-stale",)}, {"metadata": parse_metadata_filter("partition=gpu")},
                  {"dismissed": DISMISSED_ONLY}, {"flags": ("imported",)},
-                 {"flags": ("-imported", "duplicate")}):
+                 {"flags": ("-imported", "duplicate")}, {"q": "gp"}, {"q": "é"}, {"q": " "},
+                 {"q": "\u212a"}, {"q": "g", "name": "gpu"}, {"q": "g", "backend_id": "x"}):
         assert not ListPlan(db.session, ListParams(**case), actors.staff).tallied, case
 
 
@@ -504,7 +531,9 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {"name": "nothing here"}, {"offering_uuid": offering.uuid},
         {"flags": ("-imported",)}, {"q": "acct"}, {"flags": ("-previously_imported",)},
         {"q": "ACCT"}, {"q": "ÉCOLE"}, {"q": "50%"}, {"q": "a_b"}, {"q": "nothing here"},
-        {"q": "gp"}, {"q": "node", "name": "gpu"},
+        {"q": "gp"}, {"q": "node", "name": "gpu"}, {"q": "g"}, {"q": "E"}, {"q": "_"},
+        {"q": "'"}, {"q": "%", "flags": ("-imported",)}, {"q": "o", "flags": ("stale",)},
+        {"q": "a", "customer_uuid": triaged["customer"].uuid}, {"q": "é"},
         {"flags": ("-imported", "-previously_imported"), "name": "gpu"},
         {"flags": ("-imported", "stale")}, {"flags": ("stale",), "name": "gpu"},
         {"flags": ("duplicate",)}, {"flags": ("-duplicate",)}, {"flags": ("imported",)},
