@@ -18,7 +18,7 @@ from itertools import accumulate, islice
 
 from sqlalchemy import func, select
 
-from console.list_indexes import CHARACTER_BITS, bulk_loading, characters_of
+from console.list_indexes import CHARACTER_BITS, LoadedReports, bulk_loading, characters_of
 from console.metadata_summary import summarize_metadata
 from console.models import (
     ApiToken,
@@ -269,17 +269,17 @@ def _load(session, count: int, seed: int, now: datetime, bulk_minimum: int) -> D
     generator = ResourceGenerator(session, rng, anchor, writer.time_suffix)
     bulk = count >= bulk_minimum and count >= existing_resources
     if bulk:
-        with bulk_loading(session) as new_characters:
-            writer.write(rows_made_by_a_helper(generator, count, new_characters))
+        with bulk_loading(session) as loaded:
+            writer.write(rows_made_by_a_helper(generator, count, loaded))
     else:
         writer.write(generator.rows(count))
     result.backend_resources_added = count
     return result
 
 
-def rows_made_by_a_helper(generator, count: int, characters: dict):
+def rows_made_by_a_helper(generator, count: int, loaded: LoadedReports):
     """Yield `count` stored-form rows that a forked helper process makes meanwhile, and count
-    the characters they hold into `characters` (see `list_indexes.bulk_loading`).
+    their names and characters into `loaded` (see `list_indexes.bulk_loading`).
 
     Making rows is Python work for one CPU; writing them is the database's (and the other
     CPU's): side by side, a million reports take the longer of the two, not their sum. The
@@ -291,11 +291,11 @@ def rows_made_by_a_helper(generator, count: int, characters: dict):
 
     def make() -> None:
         rows = generator.rows(count)
-        counted = CharacterCounter()
+        counted = ReportCounter()
         while batch := list(islice(rows, HELPER_BATCH_SIZE)):
             counted.add(batch)
             sender.send(batch)
-        sender.send(counted.counts)
+        sender.send(counted.loaded)
         sender.send(None)
 
     helper = context.Process(target=make, daemon=True)
@@ -309,8 +309,9 @@ def rows_made_by_a_helper(generator, count: int, characters: dict):
                 raise RuntimeError("the demo data helper process stopped early") from None
             if batch is None:
                 return
-            if isinstance(batch, dict):
-                characters.update(batch)
+            if isinstance(batch, LoadedReports):
+                loaded.names.update(batch.names)
+                loaded.characters.update(batch.characters)
                 continue
             yield from batch
     finally:
@@ -320,28 +321,32 @@ def rows_made_by_a_helper(generator, count: int, characters: dict):
             helper.terminate()
 
 
-class CharacterCounter:
-    """Counts stored-form rows by (offering id, project id, the tallied characters they hold),
-    for `add_character_counts`: the digits a row holds apart from its other characters, since
-    its numbered backend id makes its digits nearly unique (five times fewer keys to keep)."""
+class ReportCounter:
+    """Counts stored-form rows into a `LoadedReports`: by (offering id, project id, name), and
+    by (offering id, project id, the tallied characters they hold), the digits a row holds
+    apart from its other characters, since its numbered backend id makes its digits nearly
+    unique (five times fewer keys to keep)."""
 
     def __init__(self):
-        self.counts: dict = {}
+        self.loaded = LoadedReports()
         self.of_name: dict = {}  # names repeat: their characters are found once
 
     def add(self, rows) -> None:
         """Count these rows."""
-        counts, of_name = self.counts, self.of_name
+        names, characters, of_name = self.loaded.names, self.loaded.characters, self.of_name
         for row in rows:
             name, backend_id = row[NAME], row[BACKEND_ID]
+            offering_id, project_id = row[OFFERING_ID], row[PROJECT_ID]
+            key = (offering_id, project_id, name)
+            names[key] = names.get(key, 0) + 1
             named = of_name.get(name)
             if named is None:
                 named = of_name[name] = characters_of(name)
             held = named | characters_of(backend_id)
             digits = held & DIGIT_BITS
-            for characters in (held ^ digits, digits):
-                key = (row[OFFERING_ID], row[PROJECT_ID], characters)
-                counts[key] = counts.get(key, 0) + 1
+            for some in (held ^ digits, digits):
+                key = (offering_id, project_id, some)
+                characters[key] = characters.get(key, 0) + 1
 
 
 class RowWriter:
@@ -383,7 +388,7 @@ class RowWriter:
 
 
 DIGIT_BITS = sum(CHARACTER_BITS[digit] for digit in "0123456789")
-# Where CharacterCounter finds what it reads in a stored-form row.
+# Where ReportCounter finds what it reads in a stored-form row.
 NAME, BACKEND_ID, OFFERING_ID, PROJECT_ID = (
     RowWriter.COLUMNS.index(column)
     for column in ("name", "backend_id", "offering_id", "project_id")

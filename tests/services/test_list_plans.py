@@ -331,6 +331,10 @@ def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
         assert db.session.scalar(select(func.count(BackendResource.id))) == 2040
         staff = db.session.scalar(select(User).where(User.username == "staff"))
         tallies_match_the_reports()
+        # A second bulk load adds its reports to the tallies' counts of those already there.
+        load_demo_data(db.session, backend_resources=2100, seed=6, bulk_minimum=0)
+        assert db.session.scalar(select(func.count(BackendResource.id))) == 4140
+        tallies_match_the_reports()
         for term in ("gpu", "Climate", "hpc_", "-prod", "e", "zzqq", "ARCHIVE", "_2", "G", "_",
                      "2", "~"):
             for field in ("name", "q"):
