@@ -22,6 +22,7 @@ from console.services.list_plans import (
     counting_tally,
     plan_stable,
     search_hints,
+    tally_clauses,
 )
 from console.services.queries import (
     ListParams,
@@ -161,8 +162,8 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
     from its own index), instead of grouping every report.
     """
     hidden = HiddenReports.of(shared)
-    counted = counting_tally(hidden.every_report)
-    if counted is None:
+    tally = counting_tally(hidden.every_report)
+    if tally is None:
         # `flag=imported`, `previously_imported` or `duplicate`: group only the few reports an
         # index points to (the flag's own clause still decides).
         hints = [BackendResource.id.in_(flagged_report_ids(flag))
@@ -171,10 +172,10 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
         # (a search that finds nothing read every report's name and backend id).
         hints += search_hints(shared.q, sqlite=dialect == "sqlite")
         return grouped_reports(dialect, shared, [*scope_clauses(shared, user), *hints])
-    tally, clauses = counted
     matching = (
         select(tally.project_id, tally.offering_id, func.sum(tally.reports).label("reports"))
-        .where(offering_scope_clause(user, tally.offering_id), *clauses)
+        .where(offering_scope_clause(user, tally.offering_id),
+               *tally_clauses(tally, hidden.every_report))
         .group_by(tally.project_id, tally.offering_id)
         .subquery()
     )

@@ -114,20 +114,26 @@ search_index = table(SEARCH_TABLE, column("rowid"))
 
 
 def counting_tally(params: ListParams):
-    """Return the tally that counts the reports matching `params` (hidden ones too) and the
-    clauses that pick its rows: (tally, clauses); None when only the reports can count them.
+    """Return the tally that counts the reports matching `params` (hidden ones too); None when
+    only the reports can count them.
 
     Per pair, or per pair and name ("name contains", "name is"), or per pair and character
     for a search of one tallied character (`q`: name or backend id).
     """
     if only_filters(params, TALLIED_FILTERS):
         by_name = params.name is not None or params.name_exact is not None
-        tally = BackendResourceNameTally if by_name else BackendResourceTally
-        return tally, catalogue_clauses(params, tally)
+        return BackendResourceNameTally if by_name else BackendResourceTally
     if tallied_character(params.q) and only_filters(params, CHARACTER_TALLIED_FILTERS):
-        tally = BackendResourceCharacterTally
-        return tally, [tally.symbol == params.q.lower(), *catalogue_clauses(params, tally)]
+        return BackendResourceCharacterTally
     return None
+
+
+def tally_clauses(tally, params: ListParams) -> list:
+    """The WHERE clauses that pick the rows of `tally` (`counting_tally`'s) counting `params`."""
+    clauses = catalogue_clauses(params, tally)
+    if tally is BackendResourceCharacterTally:
+        clauses.append(tally.symbol == params.q.lower())
+    return clauses
 
 
 def tallied_character(q: str | None) -> bool:
@@ -342,10 +348,11 @@ class ListPlan:
 
     def matching_count(self):
         """Return a scalar subquery: how many reports match, hidden ones too, from the tallies."""
-        tally, clauses = self.tally
+        tally = self.tally
         return (
             select(func.coalesce(func.sum(tally.reports), 0))
-            .where(offering_scope_clause(self.user, tally.offering_id), *clauses)
+            .where(offering_scope_clause(self.user, tally.offering_id),
+                   *tally_clauses(tally, self.every_report))
             .scalar_subquery()
         )
 
