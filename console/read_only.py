@@ -1,5 +1,5 @@
-"""Requests that only read: the report list and a report's JSON, and the console's report table,
-run without a transaction.
+"""Requests that only read: the report list and a report's JSON, and the console's report table
+(and its counts), run without a transaction.
 
 Each of their statements is one on its own (autocommit): on PostgreSQL that spares the BEGIN and
 ROLLBACK round trips of a request that writes nothing, and lets the statements marked PREPARED
@@ -16,6 +16,7 @@ from console.extensions import db
 
 READ_ONLY_ENDPOINTS = frozenset({
     "api.backend_resource_list", "api.backend_resource_detail", "web.backend_resource_list",
+    "web.backend_resource_counts",
 })
 
 

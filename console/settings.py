@@ -30,6 +30,7 @@ ENVIRONMENT_SETTINGS = {
     "CONSOLE_BROKER_MANAGEMENT_URL": ("CONSOLE_BROKER_MANAGEMENT_URL", "text"),
     "CONSOLE_SCAN_STUCK_MINUTES": ("CONSOLE_SCAN_STUCK_MINUTES", "count"),
     "CONSOLE_STALE_DAYS": ("CONSOLE_STALE_DAYS", "count"),
+    "CONSOLE_COUNT_LATER_FROM": ("CONSOLE_COUNT_LATER_FROM", "count"),
     "CONSOLE_BULK_MAX_ROWS": ("CONSOLE_BULK_MAX_ROWS", "count"),
     "CONSOLE_MAX_REQUEST_BYTES": ("MAX_CONTENT_LENGTH", "count"),
     "CONSOLE_MAX_METADATA_BYTES": ("CONSOLE_MAX_METADATA_BYTES", "count"),
@@ -78,6 +79,9 @@ def default_settings(instance_path: str) -> dict:
         "CONSOLE_SCAN_STUCK_MINUTES": 30,
         # A report older than this many days is flagged stale.
         "CONSOLE_STALE_DAYS": 14,
+        # With this many reports or more, the table shows a search's or metadata filter's first
+        # page at once and counts it (and the select counts) by a second request.
+        "CONSOLE_COUNT_LATER_FROM": 100_000,
         # The most rows one bulk action may select.
         "CONSOLE_BULK_MAX_ROWS": 10000,
         # Input bounds: a larger body is refused with 413, the others with 400.

@@ -18,7 +18,10 @@ exact count. A plan only picks the way there:
   sparse one (judged from the counts, when the tallies give them) is collected and sorted: "name
   contains" as the reports bearing one of the tally's names that contain the term (a (name,
   created) index), `q` on SQLite from a trigram index of the same lowered text the plain search
-  compares (three characters or more), which also counts an unfiltered `q` search.
+  compares (three characters or more), which also counts an unfiltered `q` search;
+- first page without a count (the console's table, for a dense search or metadata filter the
+  tallies cannot count; see `table_rows.counts_come_later`): one row more than a page, walking
+  the sort key's index, tells whether more follow.
 """
 
 from dataclasses import dataclass, fields, replace
@@ -59,6 +62,7 @@ from console.services.flags import (
     COLLECTED_FLAGS,
     DISMISSED_ANY,
     DISMISSED_HIDDEN,
+    DISMISSED_ONLY,
     STALE,
     SUBTRACTED_FLAGS,
     NotIndexed,
@@ -96,6 +100,10 @@ NOT_FILTERS = frozenset({"ordering", "page", "page_size", "with_flags", "stale_d
 EXCLUDED_BY_ID = tuple(f"-{flag}" for flag in COLLECTED_FLAGS)
 # The trigram index knows strings of three characters or more.
 TRIGRAM = 3
+# A search the trigram index finds at most this many reports for is counted from the index.
+FEW_SEARCH_HITS = 1000
+# The newest reports whose matches tell whether a match is dense enough to walk an index for.
+NEWEST_SAMPLE = 20_000
 # Sort keys that are the name of a small table the reports point to.
 DIMENSIONS = {
     "project_name": (Project, BackendResource.project_id),
@@ -126,6 +134,17 @@ def counting_tally(params: ListParams):
     if tallied_character(params.q) and only_filters(params, CHARACTER_TALLIED_FILTERS):
         return BackendResourceCharacterTally
     return None
+
+
+def counts_read_reports(params: ListParams) -> bool:
+    """Tell whether counting the list and its select counts reads every report that its search
+    (`q`) or metadata filter matches: no tally counts them (what is hidden set apart), and
+    neither a flag nor the Dismissed view narrows them to the few an index finds."""
+    if not (params.q or params.metadata) or params.dismissed == DISMISSED_ONLY:
+        return False
+    if counting_tally(HiddenReports.of(params).every_report) is not None:
+        return False
+    return not any(flag in COLLECTED_FLAGS for flag in params.flags)
 
 
 def tally_clauses(tally, params: ListParams) -> list:
@@ -421,6 +440,34 @@ class ListPlan:
             .scalar_subquery()
         )
 
+    def few_search_hits(self) -> bool:
+        """Tell whether the trigram index (SQLite, `q` of three characters or more) finds
+        `FEW_SEARCH_HITS` reports or fewer: the list is then counted and collected from its hits
+        at once. It stops reading after one more."""
+        q = self.params.q
+        if not (self.sqlite and q and len(q) >= TRIGRAM):
+            return False
+        hits = search_hits(q).limit(FEW_SEARCH_HITS + 1).subquery()
+        return self.session.scalar(select(func.count()).select_from(hits)) <= FEW_SEARCH_HITS
+
+    def fills_a_page_early(self) -> bool:
+        """Tell whether more than a page of the reports among the newest `NEWEST_SAMPLE` ids
+        match: walking the sort key's index then finds the first page after a few thousand
+        rows at most, where a sparse match would have it read every report, row by row (a
+        third as fast as counting them). It stops at the page's last row."""
+        size = self.params.page_size
+        newest = BackendResource.id > (
+            select(func.max(BackendResource.id)).scalar_subquery() - NEWEST_SAMPLE
+        )
+        found = (
+            select(literal(1))
+            .select_from(BackendResource)
+            .where(newest, *self.clauses(hinted=False))
+            .limit(size + 1)
+            .subquery()
+        )
+        return self.session.scalar(select(func.count()).select_from(found)) > size
+
     def only_search(self) -> bool:
         """Tell whether the list is every report matching `q`, and `q` is long enough."""
         q = self.params.q
@@ -480,6 +527,30 @@ class ListPlan:
         walk = self.walks_a_dimension(ordering)
         sparse = not walk and self.sparse(depth, total)
         place = {"page_limit": limit, "page_offset": offset, "page_depth": depth}
+        return self.read(place, ordering, walk=walk, sparse=sparse, columns=columns,
+                         owners=owners)
+
+    def first_rows(self, *, columns: tuple | None = None, owners: bool = True):
+        """Read the first page without counting the list: (rows, whether more follow).
+
+        The sort key's index is walked, each row checked, for one row more than a page: that
+        reads a few hundred rows for a dense match, where counting it reads every match; a
+        sparse one is left to the database's own choice (PostgreSQL collects it from the
+        trigram or jsonb index when its statistics say so).
+        """
+        size, ordering = self.params.page_size, self.params.ordering
+        walk = self.walks_a_dimension(ordering)
+        place = {"page_limit": size + 1, "page_offset": 0, "page_depth": size + 1}
+        rows = self.read(place, ordering, walk=walk, sparse=False, columns=columns,
+                         owners=owners)
+        return rows[:size], len(rows) > size
+
+    def read(
+        self, place: dict, ordering: tuple[str, ...], *, walk: bool, sparse: bool,
+        columns: tuple | None, owners: bool,
+    ) -> list:
+        """Run the page's statement (`items_select`) at `place`: loaded reports, or rows of
+        `columns`, whose statement is kept."""
         if columns is None:
             statement = self.items_select(ordering, walk=walk, sparse=sparse)
             return list(

@@ -392,17 +392,22 @@ class Page:
     """One page of a list: its rows, the total and where it stands."""
 
     items: list
-    total: int
+    total: int | None  # None: not counted yet (the console's table counts it by a second request)
     number: int
     size: int
+    more: bool = False  # without a total: whether rows follow this page
 
     @property
-    def pages(self) -> int:
-        """Number of pages; an empty list still has page 1."""
+    def pages(self) -> int | None:
+        """Number of pages (None until counted); an empty list still has page 1."""
+        if self.total is None:
+            return None
         return max(1, math.ceil(self.total / self.size))
 
     @property
     def has_next(self) -> bool:
+        if self.total is None:
+            return self.more
         return self.number < self.pages
 
     @property

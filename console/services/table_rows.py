@@ -2,12 +2,15 @@
 
 A `TableRow` reads like a loaded report (`row.project.customer.name`, `row.offering.uuid`, the
 flag columns), so the table's templates and `flags.row_flags` take either. The Dismissed views
-show who dismissed each report and load the reports themselves (they are few).
+show who dismissed each report and load the reports themselves (they are few). A dense search
+or metadata filter among many reports is shown before it is counted (`counts_come_later`).
 """
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
+
+from sqlalchemy import select
 
 from console.models import BackendResource, Customer, Offering, Project
 from console.services.flags import (
@@ -16,6 +19,7 @@ from console.services.flags import (
     imported_resource_uuid,
     previously_imported_state,
 )
+from console.services.list_plans import ListPlan, counts_read_reports
 from console.services.queries import ListParams, Page, Provider, page_of_backend_resources
 
 TABLE_COLUMNS = (
@@ -84,6 +88,32 @@ class TableRow:
             previously_imported_state=row.previously_imported_state,
             duplicate_count=row.duplicate_count or 0,
         )
+
+
+def counts_come_later(session, params: ListParams, user, *, from_reports: int) -> bool:
+    """Tell whether the table should show its first page before counting it: the count and
+    the select counts would read every report its search or metadata filter matches (see
+    `counts_read_reports`), among at least `from_reports` reports the user sees, and the match
+    is dense enough for the first page to be found at once (the trigram index does not find a
+    search's few matches, and the newest reports hold a page of them)."""
+    if params.page != "1" or not counts_read_reports(params):
+        return False
+    plan = ListPlan(session, params, user)
+    if session.scalar(select(plan.visible_count())) < from_reports:
+        return False
+    return not plan.few_search_hits() and plan.fills_a_page_early()
+
+
+def table_first_rows(session, params: ListParams, user) -> Page:
+    """Return the table's first page without counting it (see `ListPlan.first_rows`): its
+    total only when the rows end on it, else None and whether more follow."""
+    plan = ListPlan(session, params, user, with_metadata=False)
+    dismissed_views = params.dismissed != DISMISSED_HIDDEN
+    columns = None if dismissed_views else TABLE_COLUMNS
+    rows, more = plan.first_rows(columns=columns)
+    items = rows if dismissed_views else [TableRow.of(row) for row in rows]
+    return Page(items=items, total=None if more else len(items), number=1,
+                size=params.page_size, more=more)
 
 
 def table_page(session, params: ListParams, user, *, known_total: int | None = None) -> Page:

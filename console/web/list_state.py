@@ -13,6 +13,7 @@ from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import DEFAULT_ORDERING, ORDERING_CHOICES
 
 ENDPOINT = "web.backend_resource_list"
+COUNTS_ENDPOINT = "web.backend_resource_counts"
 DEFAULT_PAGE_SIZE = 25
 PAGE_SIZES = (10, 25, 50, 100)
 # The characters Werkzeug's url_for leaves as they are in a query string: links built from the
@@ -150,6 +151,10 @@ class ListState:
         query = urlencode(ordered, safe=QUERY_SAFE)
         return f"{self.base_url}?{query}" if query else self.base_url
 
+    def counts_url(self) -> str:
+        """The URL that counts this page of the table when it was shown before counting."""
+        return url_for(COUNTS_ENDPOINT) + self.url(page=self.get("page"))[len(self.base_url):]
+
     @cached_property
     def base_url(self) -> str:
         """The table's URL without arguments, built once per request (a page has dozens of
@@ -222,13 +227,17 @@ class ListState:
             active.append(ActiveFilter(spec.key, spec.label, text, self.without(spec.key)))
         return active
 
-    def summary(self, total: int, names: dict) -> Markup:
+    def summary(self, total: int | None, names: dict) -> Markup:
         """The list in one English sentence.
 
-        "42 backend resources where name contains gpu, in offering HPC SLURM, newest first".
+        "42 backend resources where name contains gpu, in offering HPC SLURM, newest first";
+        not counted yet (None): "Backend resources where …, newest first (counting…)".
         """
-        noun = "backend resource" if total == 1 else "backend resources"
-        sentence = Markup("{} {}").format(f"{total:,}", noun)
+        if total is None:
+            sentence = Markup("Backend resources")
+        else:
+            noun = "backend resource" if total == 1 else "backend resources"
+            sentence = Markup("{} {}").format(f"{total:,}", noun)
         active = {item.key: item.text for item in self.active_filters(names)}
         where = [active[spec.key] for spec in FILTERS if spec.key in active and spec.where]
         others = [active[spec.key] for spec in FILTERS if spec.key in active and not spec.where]
@@ -236,7 +245,8 @@ class ListState:
             sentence += Markup(" where ") + Markup(" and ").join(where)
         if others:
             sentence += Markup(", " if where else " ") + Markup(", ").join(others)
-        return sentence + ", " + ", then ".join(ordering_phrase(key) for key in self.ordering)
+        sentence += ", " + ", then ".join(ordering_phrase(key) for key in self.ordering)
+        return sentence + " (counting…)" if total is None else sentence
 
 
 def metadata_words(value: str) -> str:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,8 +12,8 @@ from console.models import Customer, Offering, Project
 from console.services import ValidationFailed
 from console.services.filter_options import FilterChoices, count_filter_options
 from console.services.flags import FLAG_LABELS
-from console.services.queries import InvalidPage, ListParams, parse_list_params
-from console.services.table_rows import table_page
+from console.services.queries import InvalidPage, ListParams, Page, parse_list_params
+from console.services.table_rows import counts_come_later, table_first_rows, table_page
 from console.web import bp
 from console.web.guards import console_access_required
 from console.web.htmx import render_page_or_fragment, wants_fragment
@@ -59,19 +59,22 @@ def backend_resource_list():
     ):
         # The plain GET form sends every field; say only what is set, as htmx's URLs do.
         return redirect(state.url(page=state.get("page")), 303)
-    context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {}}
+    context = {"state": state, "page": None, "errors": {}, "missing_page": None, "names": {},
+               "counts_later": False}
     try:
-        params = parse_list_params(
-            request.args,
-            default_page_size=DEFAULT_PAGE_SIZE,
-            max_page_size=MAX_PAGE_SIZE,
-            max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
-            console=True,
-            stale_days=current_app.config["CONSOLE_STALE_DAYS"],
-        )
+        params = table_params()
     except ValidationFailed as error:
         context["choices"] = load_filter_choices(state, None)
         return _render(context, errors=error.errors, status=400)
+    if wants_fragment() and counts_come_later(
+        db.session, params, current_user,
+        from_reports=current_app.config["CONSOLE_COUNT_LATER_FROM"],
+    ):
+        # A search or metadata filter the tallies cannot count, among many reports: the first
+        # page now, the total and the select counts by the request it makes (`counts` below).
+        context["names"] = load_filter_names(params)
+        page = table_first_rows(db.session, params, current_user)
+        return _render(context, page=page, counts_later=True)
     # Fragments carry the options too: their counts follow every filter. Their pairs add up
     # to the list's own count, which the page then need not count again.
     context["choices"] = load_filter_choices(state, params)
@@ -85,22 +88,64 @@ def backend_resource_list():
     return _render(context, page=page)
 
 
+@bp.get("/backend-resources/counts")
+@console_access_required
+def backend_resource_counts():
+    """Count a table fragment shown before counting (htmx): its total and select counts, out of
+    band. A plain visit goes to the table itself."""
+    state = ListState.from_args(request.args)
+    if not wants_fragment():
+        return redirect(state.url(page=state.get("page")), 303)
+    try:
+        params = table_params()
+    except ValidationFailed:
+        return "The filters could not be applied.", 400  # the table says which and why
+    choices = load_filter_choices(state, params)
+    # The first page it counts for: every row of it, or all of them on one page.
+    shown = range(min(params.page_size, choices.total))
+    page = Page(items=shown, total=choices.total, number=1, size=params.page_size)
+    return render_template(
+        "backend_resources/_counts.html", **_template_context(),
+        state=state, page=page, choices=choices, names=load_filter_names(params), errors={},
+        missing_page=None,
+    )
+
+
+def table_params() -> ListParams:
+    """Read the table's filters, sort and page from the URL; ValidationFailed if one is bad."""
+    return parse_list_params(
+        request.args,
+        default_page_size=DEFAULT_PAGE_SIZE,
+        max_page_size=MAX_PAGE_SIZE,
+        max_sort_keys=current_app.config["CONSOLE_MAX_SORT_KEYS"],
+        console=True,
+        stale_days=current_app.config["CONSOLE_STALE_DAYS"],
+    )
+
+
 def _render(context: dict, status: int = 200, **changes):
     """Render the list page or its table fragment."""
     return render_page_or_fragment(
         "backend_resources/list.html",
         "backend_resources/_table.html",
         status=status,
-        form_url=url_for(ENDPOINT),
-        field_labels=FIELD_LABELS,
-        page_window=page_window,
-        sort_words=sort_direction_words,
-        page_sizes=PAGE_SIZES,
-        default_page_size=DEFAULT_PAGE_SIZE,
-        stale_days=current_app.config["CONSOLE_STALE_DAYS"],
-        flag_choices=FLAG_LABELS,
+        **_template_context(),
         **(context | changes),
     )
+
+
+def _template_context() -> dict:
+    """What the table's templates read besides the list itself."""
+    return {
+        "form_url": url_for(ENDPOINT),
+        "field_labels": FIELD_LABELS,
+        "page_window": page_window,
+        "sort_words": sort_direction_words,
+        "page_sizes": PAGE_SIZES,
+        "default_page_size": DEFAULT_PAGE_SIZE,
+        "stale_days": current_app.config["CONSOLE_STALE_DAYS"],
+        "flag_choices": FLAG_LABELS,
+    }
 
 
 def load_filter_choices(state: ListState, params: ListParams | None) -> FilterChoices:

@@ -21,6 +21,9 @@
 
   function searchBox() { return document.getElementById(SEARCH); }
 
+  // The request a table shown before counting makes for its counts is no state of the list.
+  function isCounts(elt) { return Boolean(elt && elt.id === "list-counts"); }
+
   function endBurst() {
     clearTimeout(settleTimer);
     var box = searchBox();
@@ -51,7 +54,7 @@
 
   document.addEventListener("htmx:confirm", function (event) {
     var detail = event.detail;
-    if (!detail.elt.closest || !detail.elt.closest(LIST)) return;
+    if (isCounts(detail.elt) || !detail.elt.closest || !detail.elt.closest(LIST)) return;
     var fromForm = Boolean(formOf(detail.elt));
     var wanted = canonical(requestedParams(detail), !fromForm);
     var shown = new URLSearchParams(inFlight !== null ? inFlight : window.location.search);
@@ -72,7 +75,9 @@
     }
   });
 
-  document.addEventListener("htmx:afterRequest", function () { inFlight = null; });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!isCounts(event.detail.elt)) inFlight = null;
+  });
 
   document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;

@@ -27,6 +27,20 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def console_errors(page):
+    """Uncaught script errors, CSP reports and htmx errors (there should be none)."""
+    messages = []
+    page.on("pageerror", lambda error: messages.append(str(error)))
+    page.on(
+        "console",
+        lambda message: messages.append(message.text)
+        if "Content Security Policy" in message.text or "htmx" in message.text.lower()
+        else None,
+    )
+    return messages
+
+
+@pytest.fixture
 def screenshot_path(tmp_path):
     """Where a README screenshot goes: docs/screenshots/ under `make screenshots`, else tmp_path.
 

@@ -13,20 +13,6 @@ pytestmark = pytest.mark.browser
 NAMES = "#results td.cell-name a"
 
 
-@pytest.fixture
-def console_errors(page):
-    """Uncaught script errors, CSP reports and htmx errors (there should be none)."""
-    messages = []
-    page.on("pageerror", lambda error: messages.append(str(error)))
-    page.on(
-        "console",
-        lambda message: messages.append(message.text)
-        if "Content Security Policy" in message.text or "htmx" in message.text.lower()
-        else None,
-    )
-    return messages
-
-
 def mark_page(page):
     """Set a marker that only survives as long as no full page load happens."""
     page.evaluate("window.__marker = 1")

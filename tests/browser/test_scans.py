@@ -15,20 +15,6 @@ from tests.web.scan_helpers import add_identity, add_scan, add_service
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def console_errors(page):
-    """Uncaught script errors, CSP reports and htmx errors (there should be none)."""
-    messages = []
-    page.on("pageerror", lambda error: messages.append(str(error)))
-    page.on(
-        "console",
-        lambda message: messages.append(message.text)
-        if "Content Security Policy" in message.text or "htmx" in message.text.lower()
-        else None,
-    )
-    return messages
-
-
 def set_state(scan, **values) -> None:
     """Change a request in the database, as the agent's API calls would."""
     db.session.execute(

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from console.extensions import db
 from console.models import MarketplaceResource
-from tests.browser.test_list import NAMES, console_errors, log_in  # noqa: F401
+from tests.browser.test_list import NAMES, log_in
 
 pytestmark = pytest.mark.browser
 
