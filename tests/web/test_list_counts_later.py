@@ -20,7 +20,14 @@ from console.models import BackendResource
 from console.services.list_plans import counts_read_reports
 from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import ListParams
-from tests.web.listing_helpers import HX, LIST_URL, row_names, status_line, text_of
+from tests.web.listing_helpers import (
+    HX,
+    LIST_URL,
+    get_counting_statements,
+    row_names,
+    status_line,
+    text_of,
+)
 from tests.web.session_helpers import log_in
 
 COUNTS_URL = "/backend-resources/counts"
@@ -214,3 +221,30 @@ def test_the_counts_refuse_bad_filters_and_strangers(client, actors, reports):
 ])
 def test_which_lists_are_counted_from_the_reports_they_match(params, reads_reports):
     assert counts_read_reports(params) is reads_reports
+
+
+def test_the_first_page_and_its_counts_run_a_fixed_number_of_statements(
+    staff, factory, actors, count_statements
+):
+    projects = [factory.project() for _ in range(3)]
+    offerings = [actors.offering, factory.offering()]
+    for n in range(150):
+        factory.backend_resource(
+            name=f"gp-{n:03d}", project=projects[n % 3], offering=offerings[n % 2]
+        )
+    firsts, counts = [], []
+    for size in (10, 100, 10, 100):
+        first, statements = get_counting_statements(
+            staff, count_statements, f"{LIST_URL}?q=gp&page_size={size}", headers=HX
+        )
+        assert len(row_names(first.text)) == size
+        firsts.append(statements)
+        response, statements = get_counting_statements(
+            staff, count_statements, counts_url(first.text), headers=HX
+        )
+        assert f"1–{size} of 150" in text_of(response.text)
+        counts.append(statements)
+    # The first page: the user, the reports the user sees, more than a page among the newest,
+    # the rows. Its counts: the user, the reports per project and offering, the selects' options.
+    assert firsts == [4] * 4
+    assert counts == [3] * 4
