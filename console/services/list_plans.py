@@ -19,8 +19,8 @@ exact count. A plan only picks the way there:
   contains" as the reports bearing one of the tally's names that contain the term (a (name,
   created) index), `q` on SQLite from a trigram index of the same lowered text the plain search
   compares (three characters or more), which also counts an unfiltered `q` search;
-- first page without a count (the console's table, for a dense search or metadata filter the
-  tallies cannot count; see `table_rows.counts_come_later`): one row more than a page, walking
+- a page without a count (the console's table, for a dense search or metadata filter the
+  tallies cannot count; see `table_rows.counts_come_later`): one row more than the page, walking
   the sort key's index, tells whether more follow.
 """
 
@@ -450,12 +450,11 @@ class ListPlan:
         hits = search_hits(q).limit(FEW_SEARCH_HITS + 1).subquery()
         return self.session.scalar(select(func.count()).select_from(hits)) <= FEW_SEARCH_HITS
 
-    def fills_a_page_early(self) -> bool:
-        """Tell whether more than a page of the reports among the newest `NEWEST_SAMPLE` ids
-        match: walking the sort key's index then finds the first page after a few thousand
-        rows at most, where a sparse match would have it read every report, row by row (a
-        third as fast as counting them). It stops at the page's last row."""
-        size = self.params.page_size
+    def reaches_early(self, depth: int) -> bool:
+        """Tell whether `depth` of the reports among the newest `NEWEST_SAMPLE` ids match (one
+        row past a page: its rows and those before it): walking the sort key's index then finds
+        the page after some thousands of rows at most, where a sparse match would have it read
+        every report, row by row (a third as fast as counting them). It stops at that row."""
         newest = BackendResource.id > (
             select(func.max(BackendResource.id)).scalar_subquery() - NEWEST_SAMPLE
         )
@@ -463,10 +462,10 @@ class ListPlan:
             select(literal(1))
             .select_from(BackendResource)
             .where(newest, *self.clauses(hinted=False))
-            .limit(size + 1)
+            .limit(depth)
             .subquery()
         )
-        return self.session.scalar(select(func.count()).select_from(found)) > size
+        return self.session.scalar(select(func.count()).select_from(found)) >= depth
 
     def only_search(self) -> bool:
         """Tell whether the list is every report matching `q`, and `q` is long enough."""
@@ -530,17 +529,20 @@ class ListPlan:
         return self.read(place, ordering, walk=walk, sparse=sparse, columns=columns,
                          owners=owners)
 
-    def first_rows(self, *, columns: tuple | None = None, owners: bool = True):
-        """Read the first page without counting the list: (rows, whether more follow).
+    def rows_uncounted(
+        self, number: int, *, columns: tuple | None = None, owners: bool = True,
+    ) -> tuple[list, bool]:
+        """Read page `number` (1-based) without counting the list: (rows, whether more follow).
 
-        The sort key's index is walked, each row checked, for one row more than a page: that
-        reads a few hundred rows for a dense match, where counting it reads every match; a
-        sparse one is left to the database's own choice (PostgreSQL collects it from the
-        trigram or jsonb index when its statistics say so).
+        The sort key's index is walked, each row checked, for one row more than the page: that
+        reads a few hundred rows per page for a dense match, where counting it reads every
+        match; a sparse one is left to the database's own choice (PostgreSQL collects it from
+        the trigram or jsonb index when its statistics say so).
         """
         size, ordering = self.params.page_size, self.params.ordering
+        offset = (number - 1) * size
         walk = self.walks_a_dimension(ordering)
-        place = {"page_limit": size + 1, "page_offset": 0, "page_depth": size + 1}
+        place = {"page_limit": size + 1, "page_offset": offset, "page_depth": offset + size + 1}
         rows = self.read(place, ordering, walk=walk, sparse=False, columns=columns,
                          owners=owners)
         return rows[:size], len(rows) > size

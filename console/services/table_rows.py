@@ -3,7 +3,7 @@
 A `TableRow` reads like a loaded report (`row.project.customer.name`, `row.offering.uuid`, the
 flag columns), so the table's templates and `flags.row_flags` take either. The Dismissed views
 show who dismissed each report and load the reports themselves (they are few). A dense search
-or metadata filter among many reports is shown before it is counted (`counts_come_later`).
+or metadata filter among many reports is shown before its list is counted (`counts_come_later`).
 """
 
 from dataclasses import dataclass, replace
@@ -91,28 +91,39 @@ class TableRow:
 
 
 def counts_come_later(session, params: ListParams, user, *, from_reports: int) -> bool:
-    """Tell whether the table should show its first page before counting it: the count and
-    the select counts would read every report its search or metadata filter matches (see
+    """Tell whether the table should show a page before counting its list: the count and the
+    select counts would read every report its search or metadata filter matches (see
     `counts_read_reports`), among at least `from_reports` reports the user sees, and the match
-    is dense enough for the first page to be found at once (the trigram index does not find a
-    search's few matches, and the newest reports hold a page of them)."""
-    if params.page != "1" or not counts_read_reports(params):
+    is dense enough for the page to be found at once (the trigram index does not find a
+    search's few matches, and the newest reports hold the page and those before it)."""
+    number = page_number_asked(params)
+    if number is None or not counts_read_reports(params):
         return False
     plan = ListPlan(session, params, user)
     if session.scalar(select(plan.visible_count())) < from_reports:
         return False
-    return not plan.few_search_hits() and plan.fills_a_page_early()
+    return not plan.few_search_hits() and plan.reaches_early(number * params.page_size + 1)
 
 
-def table_first_rows(session, params: ListParams, user) -> Page:
-    """Return the table's first page without counting it (see `ListPlan.first_rows`): its
-    total only when the rows end on it, else None and whether more follow."""
+def page_number_asked(params: ListParams) -> int | None:
+    """The page number the list asks for; None for the last page, which needs the count."""
+    return int(params.page) if params.page.isdigit() and int(params.page) >= 1 else None
+
+
+def table_rows_uncounted(session, params: ListParams, user) -> Page | None:
+    """Return the table's page without counting the list (see `ListPlan.rows_uncounted`): its
+    total only when the rows end on it, else None and whether more follow; None for a page
+    past the end (for the table to count, and say so)."""
+    number = page_number_asked(params)
     plan = ListPlan(session, params, user, with_metadata=False)
     dismissed_views = params.dismissed != DISMISSED_HIDDEN
     columns = None if dismissed_views else TABLE_COLUMNS
-    rows, more = plan.first_rows(columns=columns)
+    rows, more = plan.rows_uncounted(number, columns=columns)
+    if not rows and number > 1:
+        return None
     items = rows if dismissed_views else [TableRow.of(row) for row in rows]
-    return Page(items=items, total=None if more else len(items), number=1,
+    before = (number - 1) * params.page_size
+    return Page(items=items, total=None if more else before + len(items), number=number,
                 size=params.page_size, more=more)
 
 

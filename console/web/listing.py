@@ -13,7 +13,12 @@ from console.services import ValidationFailed
 from console.services.filter_options import FilterChoices, count_filter_options
 from console.services.flags import FLAG_LABELS
 from console.services.queries import InvalidPage, ListParams, Page, parse_list_params
-from console.services.table_rows import counts_come_later, table_first_rows, table_page
+from console.services.table_rows import (
+    counts_come_later,
+    page_number_asked,
+    table_page,
+    table_rows_uncounted,
+)
 from console.web import bp
 from console.web.guards import console_access_required
 from console.web.htmx import render_page_or_fragment, wants_fragment
@@ -70,11 +75,12 @@ def backend_resource_list():
         db.session, params, current_user,
         from_reports=current_app.config["CONSOLE_COUNT_LATER_FROM"],
     ):
-        # A search or metadata filter the tallies cannot count, among many reports: the first
-        # page now, the total and the select counts by the request it makes (`counts` below).
-        context["names"] = load_filter_names(params)
-        page = table_first_rows(db.session, params, current_user)
-        return _render(context, page=page, counts_later=True)
+        # A search or metadata filter the tallies cannot count, among many reports: the page
+        # now, the total and the select counts by the request it makes (`counts` below).
+        page = table_rows_uncounted(db.session, params, current_user)
+        if page is not None:
+            context["names"] = load_filter_names(params)
+            return _render(context, page=page, counts_later=True)
     # Fragments carry the options too: their counts follow every filter. Their pairs add up
     # to the list's own count, which the page then need not count again.
     context["choices"] = load_filter_choices(state, params)
@@ -101,9 +107,11 @@ def backend_resource_counts():
     except ValidationFailed:
         return "The filters could not be applied.", 400  # the table says which and why
     choices = load_filter_choices(state, params)
-    # The first page it counts for: every row of it, or all of them on one page.
-    shown = range(min(params.page_size, choices.total))
-    page = Page(items=shown, total=choices.total, number=1, size=params.page_size)
+    # The page it counts for, and how many of its rows the table shows.
+    number = page_number_asked(params) or 1
+    before = (number - 1) * params.page_size
+    shown = range(max(0, min(params.page_size, choices.total - before)))
+    page = Page(items=shown, total=choices.total, number=number, size=params.page_size)
     return render_template(
         "backend_resources/_counts.html", **_template_context(),
         state=state, page=page, choices=choices, names=load_filter_names(params), errors={},

@@ -1,4 +1,4 @@
-"""The table shows a dense search's or metadata filter's first page before counting it, and its
+"""The table shows a page of a dense search or metadata filter before counting the list, and its
 request for the counts brings the exact total and select counts afterwards (on both databases).
 
 The app counts later from one visible report on (`CONSOLE_COUNT_LATER_FROM`), so that a few dozen
@@ -144,14 +144,33 @@ def test_a_match_that_fits_on_one_page_is_counted_at_once(app, staff, reports):
     assert status_line(response.text).startswith("20 backend resources")
 
 
+def test_a_later_page_of_a_dense_match_is_shown_before_counting_too(app, staff, reports):
+    query = "q=gp&page_size=5&page=3"  # the newest 40 hold its 15 and one more of the 20
+    at_once = counted_at_once(app, staff, query)
+
+    shown = get(staff, f"{LIST_URL}?{query}", headers=HX)
+    assert row_names(shown.text) == row_names(at_once)
+    assert len(row_names(shown.text)) == 5
+    words = text_of(shown.text)
+    assert "11–15 of …" in words and "Page 3" in words and "Page 3 of" not in words
+    assert "‹ Previous" in words and "Next ›" in words
+
+    counts = get(staff, counts_url(shown.text), headers=HX)
+    assert status_line(counts.text) == status_line(at_once)
+    words = text_of(counts.text)
+    assert "11–15 of 20" in words and "Page 3 of 4" in words
+
+
 @pytest.mark.parametrize("query", [
     "page_size=10",                                  # the tallies count it
     "q=g&page_size=10",                              # one character: the character tally
-    "q=gp&page_size=10&page=2",                      # a later page counts to place itself
+    "q=gp&page_size=10&page=2",                      # 21 rows to reach: the newest hold 20
+    "q=gp&page_size=5&page=last",                    # the last page needs the count
+    "q=gp&page_size=5&page=9",                       # past the end: counted to say so
 ])
 def test_lists_counted_cheaply_or_paged_further_are_counted_at_once(staff, reports, query):
     response = get(staff, f"{LIST_URL}?{query}", headers=HX)
-    assert response.status_code == 200
+    assert response.status_code == (404 if query.endswith("page=9") else 200)
     assert counts_url(response.text) is None
     assert "counting" not in status_line(response.text)
 
