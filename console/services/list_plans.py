@@ -455,6 +455,8 @@ class ListPlan:
         row past a page: its rows and those before it): walking the sort key's index then finds
         the page after some thousands of rows at most, where a sparse match would have it read
         every report, row by row (a third as fast as counting them). It stops at that row."""
+        if depth > NEWEST_SAMPLE:  # more than the sample holds (and no limit for a huge page)
+            return False
         newest = BackendResource.id > (
             select(func.max(BackendResource.id)).scalar_subquery() - NEWEST_SAMPLE
         )
