@@ -115,24 +115,30 @@ def table_rows_uncounted(session, params: ListParams, user) -> Page | None:
     total only when the rows end on it, else None and whether more follow; None for a page
     past the end (for the table to count, and say so)."""
     number = page_number_asked(params)
+    columns = table_columns(params)
     plan = ListPlan(session, params, user, with_metadata=False)
-    dismissed_views = params.dismissed != DISMISSED_HIDDEN
-    columns = None if dismissed_views else TABLE_COLUMNS
     rows, more = plan.rows_uncounted(number, columns=columns)
     if not rows and number > 1:
         return None
-    items = rows if dismissed_views else [TableRow.of(row) for row in rows]
     before = (number - 1) * params.page_size
-    return Page(items=items, total=None if more else before + len(items), number=number,
-                size=params.page_size, more=more)
+    return Page(items=table_items(columns, rows), total=None if more else before + len(rows),
+                number=number, size=params.page_size, more=more)
 
 
 def table_page(session, params: ListParams, user, *, known_total: int | None = None) -> Page:
     """Return one page of the console's table: the count (unless `known_total`) and the rows."""
-    if params.dismissed != DISMISSED_HIDDEN:
-        # Each row says who dismissed it and why: the reports come with their dismissals.
-        return page_of_backend_resources(session, params, user, with_metadata=False,
-                                         known_total=known_total)
-    page = page_of_backend_resources(session, params, user, columns=TABLE_COLUMNS,
-                                     known_total=known_total)
-    return replace(page, items=[TableRow.of(row) for row in page.items])
+    columns = table_columns(params)
+    page = page_of_backend_resources(session, params, user, with_metadata=False,
+                                     columns=columns, known_total=known_total)
+    return replace(page, items=table_items(columns, page.items))
+
+
+def table_columns(params: ListParams) -> tuple | None:
+    """The columns the table reads of each report; None in the Dismissed views, whose rows say
+    who dismissed each report and why: the reports come loaded with their dismissals."""
+    return TABLE_COLUMNS if params.dismissed == DISMISSED_HIDDEN else None
+
+
+def table_items(columns: tuple | None, rows: list) -> list:
+    """The table's rows: a `TableRow` of each row of `columns`, or the loaded reports."""
+    return rows if columns is None else [TableRow.of(row) for row in rows]

@@ -139,6 +139,10 @@ class ListState:
 
         Any change sends the reader back to page 1 unless it names the page itself.
         """
+        return self.url_of(self.base_url, **changes)
+
+    def url_of(self, base_url: str, **changes) -> str:
+        """`base_url` with this table's arguments, some changed (see `url`)."""
         values = dict(self.values)
         if "page" not in changes:
             values.pop("page", None)
@@ -149,11 +153,11 @@ class ListState:
                 values[key] = str(value)
         ordered = {key: values[key] for key in STATE_KEYS if key in values}
         query = urlencode(ordered, safe=QUERY_SAFE)
-        return f"{self.base_url}?{query}" if query else self.base_url
+        return f"{base_url}?{query}" if query else base_url
 
     def counts_url(self) -> str:
         """The URL that counts this page of the table when it was shown before counting."""
-        return url_for(COUNTS_ENDPOINT) + self.url(page=self.get("page"))[len(self.base_url):]
+        return self.url_of(url_for(COUNTS_ENDPOINT), page=self.get("page"))
 
     @cached_property
     def base_url(self) -> str:

@@ -44,13 +44,18 @@ def links(page: str) -> dict[str, str]:
     return found
 
 
-def get_counting_statements(client, count_statements, url: str, **request_args):
-    """GET `url` as a request of its own would run (the factory's app context and session
-    outlive requests: what they hold is forgotten first); return the response, which must be
-    200, and how many SQL statements it ran."""
+def get_as_its_own_request(client, url: str, **request_args):
+    """GET `url` as a request of its own would run: the factory's app context and session
+    outlive requests, so what they hold is forgotten first."""
     g.pop("_login_user", None)
     db.session.expire_all()
+    return client.get(url, **request_args)
+
+
+def get_counting_statements(client, count_statements, url: str, **request_args):
+    """GET `url` as a request of its own (`get_as_its_own_request`); return the response,
+    which must be 200, and how many SQL statements it ran."""
     with count_statements() as statements:
-        response = client.get(url, **request_args)
+        response = get_as_its_own_request(client, url, **request_args)
     assert response.status_code == 200
     return response, len(statements)

@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import insert
 
 from console.extensions import db
@@ -28,6 +27,7 @@ from tests.web.listing_helpers import (
     status_line,
     text_of,
 )
+from tests.web.listing_helpers import get_as_its_own_request as get
 from tests.web.session_helpers import log_in
 
 COUNTS_URL = "/backend-resources/counts"
@@ -66,13 +66,6 @@ def reports(factory, actors):
 def staff(client, actors):
     log_in(client, "staff")
     return client
-
-
-def get(client, url, **args):
-    """GET as a request of its own (the test's app context outlives requests)."""
-    g.pop("_login_user", None)
-    db.session.expire_all()
-    return client.get(url, **args)
 
 
 def counted_at_once(app, client, query: str) -> str:
