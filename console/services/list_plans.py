@@ -86,6 +86,7 @@ from console.services.queries import (
     ordering_clauses,
     with_relations,
 )
+from console.services.text_match import ContainsIgnoringCase
 
 # Filters the tallies answer; any other filter (now or added later) means counting reports.
 TALLIED_FILTERS = frozenset(
@@ -205,7 +206,7 @@ def bearing_a_name_containing(term: str, *, sqlite: bool):
     tally holds every name a report bears, so both select the same rows, and an index on
     (name, created) finds them."""
     names = select(BackendResourceNameTally.name).where(
-        BackendResourceNameTally.name.icontains(term, autoescape=True)
+        ContainsIgnoringCase(BackendResourceNameTally.name, term)
     )
     if sqlite:
         return BackendResource.name.in_(names)

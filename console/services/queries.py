@@ -21,6 +21,7 @@ from console.services.metadata_filters import (
     parse_metadata_filter,
 )
 from console.services.parameters import last_value, read_text, read_uuids
+from console.services.text_match import ContainsIgnoringCase
 
 DEFAULT_ORDERING = "-created"
 BACKEND_RESOURCE_NOT_FOUND = "No BackendResource matches the given query."
@@ -318,8 +319,8 @@ def filter_clauses(params: ListParams) -> list:
     if params.q:
         clauses.append(
             or_(
-                BackendResource.name.icontains(params.q, autoescape=True),
-                BackendResource.backend_id.icontains(params.q, autoescape=True),
+                ContainsIgnoringCase(BackendResource.name, params.q),
+                ContainsIgnoringCase(BackendResource.backend_id, params.q),
             )
         )
     if params.created is not None:
@@ -344,7 +345,7 @@ def catalogue_clauses(params: ListParams, rows) -> list:
     """
     clauses = []
     if params.name is not None:
-        clauses.append(rows.name.icontains(params.name, autoescape=True))
+        clauses.append(ContainsIgnoringCase(rows.name, params.name))
     if params.name_exact is not None:
         clauses.append(rows.name == params.name_exact)
     if params.offering_uuid is not None:

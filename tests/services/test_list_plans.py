@@ -47,6 +47,7 @@ from console.services.queries import (
     backend_resources_select,
     page_of_backend_resources,
 )
+from console.services.text_match import ContainsIgnoringCase
 from tests.triage.helpers import add_marketplace_resource
 
 # Names that trip up LIKE patterns, quoting, case folding and the trigram index.
@@ -133,6 +134,47 @@ def test_searches_give_the_plain_answer(world, actors):
     for term, field, user in product(SEARCHES, ("name", "q"), (actors.staff, actors.agent)):
         params = ListParams(**{field: term}, ordering=("-created",), page_size=7)
         assert_same_as_plain(params, user, f"{field}={term!r} for {user.username}")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower ASCII letters only, as SQLite's lower() and its LIKE's case folding do."""
+    return text.translate({code: code + 32 for code in range(ord("A"), ord("Z") + 1)})
+
+
+def test_the_plain_search_ignores_case_as_lowering_both_sides_did(world):
+    """The text test of `q` and `name` (ContainsIgnoringCase: LIKE on SQLite, ILIKE on
+    PostgreSQL) finds what `lower(text) LIKE lower(term)` found, and on SQLite exactly what
+    folding ASCII letters finds (`%`, `_` and `/` taken as themselves); each term its own
+    answer from one statement kept compiled (its term bound anew each time)."""
+    reports = db.session.execute(
+        select(BackendResource.id, BackendResource.name, BackendResource.backend_id)
+    ).all()
+    sqlite = db.engine.dialect.name == "sqlite"
+    found_any = set()
+    for term, column in product([*SEARCHES, "/", "a/b", "GpU NoDe"], ("name", "backend_id")):
+        text_column = getattr(BackendResource, column)
+        ids = set(db.session.scalars(
+            select(BackendResource.id).where(ContainsIgnoringCase(text_column, term))
+        ))
+        lowered = set(db.session.scalars(
+            select(BackendResource.id).where(text_column.icontains(term, autoescape=True))
+        ))
+        assert ids == lowered, f"{column} holding {term!r}"
+        if sqlite:
+            assert ids == {
+                report.id for report in reports
+                if ascii_lower(term) in ascii_lower(getattr(report, column))
+            }, f"{column} holding {term!r}"
+        if ids and len(ids) < len(reports):
+            found_any.add(term)
+    assert {"gpu", "GPU", "%", "_", "É"} <= found_any  # the terms tell rows apart
+    if sqlite:  # ASCII letters only: "É" finds "ÉCOLE" and "École d'été", not "école"
+        assert "école" not in {
+            name for (name,) in db.session.execute(
+                select(BackendResource.name)
+                .where(ContainsIgnoringCase(BackendResource.name, "É"))
+            )
+        }
 
 
 def test_every_sort_key_gives_the_plain_answer(world, actors):
