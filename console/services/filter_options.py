@@ -16,7 +16,7 @@ from console.models import (
 )
 from console.services.access import Viewer, offering_scope_clause
 from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
-from console.services.kept import KEPT_STATEMENTS, moves_with_the_clock
+from console.services.kept import KEPT_STATEMENTS
 from console.services.list_plans import (
     HiddenReports,
     counting_tally,
@@ -146,10 +146,10 @@ def pair_counts_select(session, shared: ListParams, user):
     that pass the `shared` filters (and, from the tallies, pairs left with none: 0 or less).
 
     Building it took longer than running it, so each one built is kept for the next request
-    with the same filters and viewer, except with `stale`, whose cutoff moves with the clock.
+    with the same filters and viewer (with `stale`, its cutoff is computed at each run).
     """
     dialect, viewer = session.get_bind().dialect.name, Viewer.of(user)
-    key = None if moves_with_the_clock(shared.flags) else ("pair counts", dialect, shared, viewer)
+    key = ("pair counts", dialect, shared, viewer)
     return KEPT_STATEMENTS.get(key, lambda: build_pair_counts_select(dialect, shared, viewer))
 
 

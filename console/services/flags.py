@@ -13,8 +13,9 @@ table runs the same number of statements whatever its page size.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import Boolean, and_, exists, func, not_, select
+from sqlalchemy import Boolean, and_, bindparam, exists, func, not_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, selectinload, with_expression
 from sqlalchemy.sql.functions import FunctionElement
@@ -161,13 +162,20 @@ def hidden_report_clause(flag: str, stale_days: int):
     """The row condition of the reports a SUBTRACTED_FLAGS filter hides, for checking rows
     found another way (SQLite is not to walk the `created` index for it)."""
     if flag == STALE:
-        return NotIndexed(BackendResource.created) >= stale_cutoff(stale_days)
+        return NotIndexed(BackendResource.created) >= stale_cutoff_at_run(stale_days)
     return flag_clause(flag.lstrip("-"), stale_days)
 
 
 def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:
     """Reports created before this moment are stale."""
     return (now or utcnow()) - timedelta(days=stale_days)
+
+
+def stale_cutoff_at_run(stale_days: int):
+    """The stale cutoff as a statement's bound value, computed from the clock each time the
+    statement runs: a statement kept for later requests moves with the clock."""
+    return bindparam("stale_cutoff", callable_=partial(stale_cutoff, stale_days),
+                     type_=BackendResource.created.type, unique=True)
 
 
 def flag_clause(flag: str, stale_days: int):
@@ -200,7 +208,7 @@ def flag_clause(flag: str, stale_days: int):
             ),
         )
     if flag == STALE:
-        return BackendResource.created < stale_cutoff(stale_days)
+        return BackendResource.created < stale_cutoff_at_run(stale_days)
     raise ValueError(flag)
 
 

@@ -26,8 +26,8 @@ class Same:
 
 
 def moves_with_the_clock(flags: tuple[str, ...]) -> bool:
-    """Tell whether a list's statements hold the stale cutoff, a moment computed from now, and
-    so cannot be kept."""
+    """Tell whether a list's statements hold the stale cutoff, a moment computed from the clock
+    at each run (`stale_cutoff_at_run`), whose value may change the best plan."""
     return any(flag.lstrip("-") == STALE for flag in flags)
 
 

@@ -69,7 +69,7 @@ from console.services.flags import (
     flagged_report_ids,
     hidden_report_clause,
     is_dismissed,
-    stale_cutoff,
+    stale_cutoff_at_run,
 )
 from console.services.kept import (
     KEPT_COUNTS,
@@ -259,7 +259,7 @@ class HiddenReports:
             before.append(condition)
 
         if STALE in self.flags:
-            recent = BackendResource.created >= stale_cutoff(stale_days)
+            recent = BackendResource.created >= stale_cutoff_at_run(stale_days)
             take(hidden_report_clause(STALE, stale_days), recent, ranged=True)
         if self.dismissed:
             take(NotIndexed(BackendResource.dismissal_id).is_not(None), is_dismissed())
@@ -575,10 +575,8 @@ class ListPlan:
         return not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
 
     def kept_key(self, *way) -> tuple | None:
-        """The key a statement of this list is kept under, taking `way` there (None: build it
-        anew, as with the stale cutoff). The page's place in the list is bound, not kept."""
-        if moves_with_the_clock(self.params.flags):
-            return None
+        """The key a statement of this list is kept under, taking `way` there. The page's place
+        in the list is bound, not kept, and so is the stale cutoff (`stale_cutoff_at_run`)."""
         params = replace(self.params, page="1", page_size=0)
         return ("list", self.sqlite, params, self.user, *way)
 
