@@ -282,30 +282,43 @@ def _compile_rare_sqlite(element, compiler, **kw):
 
 
 class NotDismissed(FunctionElement):
-    """`dismissal_id IS NULL`, which SQLite asks as "not one of the dismissed reports".
+    """`dismissal_id IS NULL`, asked as "not one of the dismissed reports" (ids and dismissal
+    ids are positive), found from the dismissal index.
 
-    Nearly every report is undismissed. SQLite, without statistics, would otherwise read them
-    all from the dismissal index and sort them instead of walking the sort key's index, and it
-    would read each candidate row for its dismissal_id where an index covers the rest.
+    Nearly every report is undismissed, and the test then needs no other column of the row: an
+    index that covers the rest answers alone. SQLite, without statistics, would otherwise read
+    every undismissed report from the dismissal index and sort them instead of walking the sort
+    key's index; PostgreSQL would visit each candidate row for its dismissal_id, where a name
+    search's (name, created) index covers the rest (the table's `name=gpu` at a million
+    reports: 12 against 7.7 ms, and its page 200 27 against 11 ms).
     """
 
     type = Boolean()
     inherit_cache = True
 
 
+def _dismissed_reports(element):
+    """The rows of the dismissed reports, aliased, and the outer report's id column."""
+    column = element.clauses.clauses[0]
+    dismissed = getattr(column.table, "element", column.table).alias("dismissed")
+    return dismissed, column.table.c.id
+
+
 @compiles(NotDismissed)
 def _compile_not_dismissed(element, compiler, **kw):
-    """PostgreSQL (and others): a plain IS NULL, which its statistics judge right."""
-    return f"{compiler.process(element.clauses, **kw)} IS NULL"
+    """PostgreSQL (and others): no dismissed report has the row's id, which it plans as an anti
+    join (a hash of the few dismissed ids, or a probe per row when they are many)."""
+    dismissed, report_id = _dismissed_reports(element)
+    clause = ~exists().where(dismissed.c.dismissal_id > 0, dismissed.c.id == report_id)
+    return compiler.process(clause, **kw)
 
 
 @compiles(NotDismissed, "sqlite")
 def _compile_not_dismissed_sqlite(element, compiler, **kw):
-    """SQLite: the id is not among the dismissed reports' (few, read once from the dismissal
-    index); ids and dismissal ids are positive, so this is dismissal_id IS NULL."""
-    column = element.clauses.clauses[0]
-    dismissed = getattr(column.table, "element", column.table).alias("dismissed")
-    clause = column.table.c.id.not_in(
+    """SQLite: the id is not among the dismissed reports' (read once from the dismissal index
+    into a temporary index)."""
+    dismissed, report_id = _dismissed_reports(element)
+    clause = report_id.not_in(
         select(dismissed.c.id).where(dismissed.c.dismissal_id > 0).correlate(None)
     )
     return compiler.process(clause, **kw)
