@@ -48,8 +48,8 @@ _SQLITE_UNCOUNT_OLD = f"""
             VALUES ('delete', old.id, lower(old.name), lower(old.backend_id));"""
 
 SQLITE_STATEMENTS = (
-    # Contentless: only the trigrams are stored. Lowered with SQLite's own lower() (ASCII only),
-    # like the plain `lower(name) LIKE` search, so that a phrase match is that exact substring.
+    # Contentless: only the trigrams are stored. Lowered with SQLite's own lower() (ASCII only,
+    # the letters the plain search's LIKE folds), so that a phrase match is that exact substring.
     f"""CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
         name, backend_id, content='', tokenize='trigram case_sensitive 1')""",
     "CREATE TRIGGER backend_resources_counted_insert AFTER INSERT ON backend_resources BEGIN"

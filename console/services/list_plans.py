@@ -17,8 +17,9 @@ exact count. A plan only picks the way there:
 - search: a dense match is found by walking the sort key's index and checking each row; a
   sparse one (judged from the counts, when the tallies give them) is collected and sorted: "name
   contains" as the reports bearing one of the tally's names that contain the term (a (name,
-  created) index), `q` on SQLite from a trigram index of the same lowered text the plain search
-  compares (three characters or more), which also counts an unfiltered `q` search;
+  created) index), `q` on SQLite from a trigram index of the lowered text, ASCII letters folded
+  as the plain search's LIKE folds them (three characters or more), which also counts an
+  unfiltered `q` search;
 - a page without a count (the console's table, for a dense search or metadata filter the
   tallies cannot count; see `table_rows.counts_come_later`): one row more than the page, walking
   the sort key's index, tells whether more follow.
@@ -186,7 +187,8 @@ def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
 def search_hits(term: str):
     """Return a select() of the ids whose lowered name or backend id holds `term` (SQLite).
 
-    The phrase is lowered by SQLite's own lower(), as the indexed text and the plain search are.
+    The phrase is lowered by SQLite's own lower(), as the indexed text is (ASCII letters only,
+    those the plain search's LIKE folds).
     """
     phrase = func.replace(func.lower(literal(term)), '"', '""')
     query = literal('"').concat(phrase).concat('"')
