@@ -16,7 +16,7 @@ from console.models import (
     Project,
 )
 from console.services.access import Viewer, offering_scope_clause
-from console.services.flags import COLLECTED_FLAGS, flagged_report_ids
+from console.services.flags import COLLECTED_FLAGS, STALE, flagged_report_ids
 from console.services.kept import KEPT_STATEMENTS
 from console.services.list_plans import (
     HiddenReports,
@@ -215,9 +215,12 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
 
 
 def dated_only(shared: ListParams) -> bool:
-    """Tell whether a date filter is all the selects' shared filters hold besides the view."""
-    dated = shared.created is not None or shared.created_before is not None
-    return dated and only_filters(shared, {*DATE_FILTERS, "dismissed"})
+    """Tell whether a date filter is all the selects' shared filters hold besides the view
+    (`flag=-stale`, the reports created since the stale cutoff, is one)."""
+    recent = shared.flags == (f"-{STALE}",)
+    dated = recent or shared.created is not None or shared.created_before is not None
+    allowed = {*DATE_FILTERS, "dismissed", *(("flags",) if recent else ())}
+    return dated and only_filters(shared, allowed)
 
 
 def counted_in_pair_ranges(shared: ListParams, user):

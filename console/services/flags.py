@@ -171,11 +171,18 @@ def stale_cutoff(stale_days: int, now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=stale_days)
 
 
+# The name of the stale cutoff's bound value, and of no other. SQLAlchemy shares one compiled
+# form between statements of the same shape, and reads a bound value from a function only when
+# the statement that was compiled first did: under an anonymous name a `created >= :date` filter
+# compiled first would leave the cutoff NULL.
+STALE_CUTOFF_PARAMETER = "stale_cutoff"
+
+
 def stale_cutoff_at_run(stale_days: int):
     """The stale cutoff as a statement's bound value, computed from the clock each time the
     statement runs: a statement kept for later requests moves with the clock."""
-    return bindparam("stale_cutoff", callable_=partial(stale_cutoff, stale_days),
-                     type_=BackendResource.created.type, unique=True)
+    return bindparam(STALE_CUTOFF_PARAMETER, callable_=partial(stale_cutoff, stale_days),
+                     type_=BackendResource.created.type)
 
 
 def flag_clause(flag: str, stale_days: int):

@@ -10,7 +10,11 @@ from console.extensions import db
 from console.models import utcnow
 from console.services import NotFound, flags
 from console.services.flags import DEFAULT_STALE_DAYS, DISMISSED_HIDDEN, STALE
-from console.services.queries import ListParams, find_backend_resource_row
+from console.services.queries import (
+    ListParams,
+    backend_resources_select,
+    find_backend_resource_row,
+)
 from console.services.table_rows import TABLE_COLUMNS, table_page
 
 
@@ -62,6 +66,25 @@ def test_a_stale_list_follows_the_clock(factory, actors, monkeypatch):
     assert names(table_page(db.session, params, actors.staff)) == []
     monkeypatch.setattr(flags, "utcnow", lambda: now + timedelta(hours=2))
     assert names(table_page(db.session, params, actors.staff)) == ["aging"]
+
+
+def test_the_stale_cutoff_is_bound_after_a_date_filter_of_the_same_shape(factory, actors):
+    """`created>=` a date and `flag=-stale` (created since the cutoff) compile alike; the date
+    asked first must not leave the cutoff unbound (NULL: no report) in the list and its counts,
+    nor the cutoff leave the date unbound."""
+    now = utcnow()
+    factory.backend_resource(actors.offering, actors.project, name="new",
+                             created=now - timedelta(days=1))
+    factory.backend_resource(actors.offering, actors.project, name="old",
+                             created=now - timedelta(days=DEFAULT_STALE_DAYS + 5))
+    dated = ListParams(page_size=10, dismissed=DISMISSED_HIDDEN,
+                       created=now - timedelta(days=DEFAULT_STALE_DAYS + 10))
+    recent = ListParams(page_size=10, dismissed=DISMISSED_HIDDEN, flags=(f"-{STALE}",))
+    for params, expected in ((dated, ["new", "old"]), (recent, ["new"]), (dated, ["new", "old"])):
+        page = table_page(db.session, replace(params, ordering=("name",)), actors.staff)
+        assert (page.total, names(page)) == (len(expected), expected)
+        plain = db.session.scalars(backend_resources_select(params, actors.staff)).unique()
+        assert sorted(report.name for report in plain) == expected
 
 
 def test_a_report_found_by_uuid_is_found_for_each_viewer_as_it_may_see_it(factory, actors):

@@ -603,6 +603,9 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
          "customer_uuid": triaged["customer"].uuid},
         {"created": datetime(2026, 1, 1, 5, tzinfo=UTC), "name": "gpu"},
         {"created": datetime(2026, 1, 1, 5, tzinfo=UTC), "flags": ("-imported",)},
+        {"flags": ("-stale",)}, {"flags": ("-stale",), "customer_uuid": triaged["customer"].uuid},
+        {"flags": ("-stale",), "created_before": datetime.now(UTC) - timedelta(hours=12)},
+        {"flags": ("-stale", "-imported")},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
