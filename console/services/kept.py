@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from threading import Lock
 from weakref import WeakKeyDictionary
 
-from console.services.flags import STALE
-
 
 class Same:
     """An object as part of a cache key, by identity: columns would compare as SQL."""
@@ -23,12 +21,6 @@ class Same:
 
     def __hash__(self) -> int:
         return id(self.value)
-
-
-def moves_with_the_clock(flags: tuple[str, ...]) -> bool:
-    """Tell whether a list's statements hold the stale cutoff, a moment computed from the clock
-    at each run (`stale_cutoff_at_run`), whose value may change the best plan."""
-    return any(flag.lstrip("-") == STALE for flag in flags)
 
 
 class RecentlyUsed:

@@ -77,7 +77,6 @@ from console.services.kept import (
     KEPT_STATEMENTS,
     Same,
     SeenCounts,
-    moves_with_the_clock,
 )
 from console.services.queries import (
     ListParams,
@@ -171,6 +170,12 @@ def only_filters(params: ListParams, allowed) -> bool:
         for field in fields(ListParams)
         if field.name not in NOT_FILTERS and field.name not in allowed
     )
+
+
+def moves_with_the_clock(flags: tuple[str, ...]) -> bool:
+    """Tell whether a list's statements hold the stale cutoff, a moment computed from the clock
+    at each run (`stale_cutoff_at_run`), whose value may change the best plan."""
+    return any(flag.lstrip("-") == STALE for flag in flags)
 
 
 def plan_stable(params: ListParams) -> bool:
