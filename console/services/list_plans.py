@@ -344,10 +344,7 @@ class ListPlan:
             # The select counts already left out what the list hides (a recent report is one
             # range entry of 250,000 with `flag=stale` at a million): ask only how many reports
             # the user sees, for choosing how to page.
-            statement = KEPT_STATEMENTS.get(
-                ("visible count", self.user), lambda: select(self.visible_count())
-            )
-            self.visible = self.session.scalar(statement, execution_options={PREPARED: True})
+            self.visible = self.count_visible()
             self.remember(known)
             return known
         if self.tallied:
@@ -439,6 +436,13 @@ class ListPlan:
         for part in self.hidden.parts(self.user, sqlite=self.sqlite):
             matching = matching - part.count()
         return matching
+
+    def count_visible(self) -> int:
+        """Count the reports the user sees, from the tallies: one statement, kept and prepared."""
+        statement = KEPT_STATEMENTS.get(
+            ("visible count", self.user), lambda: select(self.visible_count())
+        )
+        return self.session.scalar(statement, execution_options={PREPARED: True})
 
     def visible_count(self):
         """Return a scalar subquery: how many reports the user sees, from the tallies."""

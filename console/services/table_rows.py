@@ -10,8 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
-
 from console.models import BackendResource, Customer, Offering, Project
 from console.services.flags import (
     DISMISSED_HIDDEN,
@@ -100,7 +98,7 @@ def counts_come_later(session, params: ListParams, user, *, from_reports: int) -
     if number is None or not counts_read_reports(params):
         return False
     plan = ListPlan(session, params, user)
-    if session.scalar(select(plan.visible_count())) < from_reports:
+    if plan.count_visible() < from_reports:
         return False
     return not plan.few_search_hits() and plan.reaches_early(number * params.page_size + 1)
 
