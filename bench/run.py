@@ -182,11 +182,22 @@ def catalogue_facts(url: str) -> dict:
             "SELECT id, uuid FROM backend_resources ORDER BY id LIMIT 1 OFFSET "
             "(SELECT count(*) / 2 FROM backend_resources)"
         )).one()
+        # The days before which a twentieth of the reports were last updated (reported), and
+        # after which a quarter were: filters whose matches sit at the far end of the other
+        # date's order.
+        dates = {
+            f"{column} {share}": str(connection.execute(text(
+                f"SELECT {column} FROM backend_resources ORDER BY {column} LIMIT 1 OFFSET "
+                f"(SELECT count(*) * {share} / 100 FROM backend_resources)"
+            )).scalar())[:10]
+            for column, share in (("modified", 5), ("created", 5), ("modified", 75))
+        }
     engine.dispose()
     return {
         "offering": (offering, hex_uuid(offering_uuid)),
         "project": (project, hex_uuid(project_uuid)),
         "report": (report_id, hex_uuid(report_uuid)),
+        "dates": dates,
     }
 
 
@@ -397,6 +408,21 @@ def scenarios(size: int, facts: dict) -> list[dict]:
              query=f"name={facts['everything']}&page_size=50", of_q1=2),
         dict(label="search: one character (g)", query="name=g&page_size=50", of_q1=2),
     ]
+    # Sorted by one date, filtered by the other (no target): the matches at the far end.
+    dates = facts["dates"]
+    crossed = [
+        ("modified_before", dates["modified 5"], "-created"),
+        ("created_before", dates["created 5"], "-modified"),
+        ("modified", dates["modified 75"], "created"),
+    ]
+    for name, day, ordering in crossed:
+        rows.append(dict(label=f"dates crossed: {name}={day} o={ordering}",
+                         query=f"{name}={day}&o={ordering}&page_size=50",
+                         of_api="Q1 newest 50"))
+    name, day, ordering = crossed[0]
+    rows.append(dict(label=f"table dates crossed: {name}={day}",
+                     table=f"{name}={day}&o={ordering}&page_size=50", fragment=True,
+                     of_api="Q1 newest 50"))
     for source in rows[:4]:
         for fragment in (False, True):
             label = f"{source['label'][:2]} table {'fragment' if fragment else 'page'}"

@@ -297,8 +297,10 @@ class BackendResource(db.Model):
         # Reports bearing any of a few names, newest first, without reading the rows.
         Index("ix_backend_resources_name_created", "name", "created", "id"),
         Index("ix_backend_resources_backend_id", "backend_id", "id"),
-        Index("ix_backend_resources_created", "created", "id"),
-        Index("ix_backend_resources_modified", "modified", "id"),
+        # Each date's index holds the other date too: a list sorted by one and filtered by the
+        # other reads index entries only, walking or collecting (`ListPlan.crosses_dates`).
+        Index("ix_backend_resources_created", "created", "id", "modified"),
+        Index("ix_backend_resources_modified", "modified", "id", "created"),
         Index("ix_backend_resources_project_id", "project_id", "id"),
         Index("ix_backend_resources_offering_id", "offering_id", "id"),
         # Trigram indexes serve the case-insensitive "contains" searches on PostgreSQL.

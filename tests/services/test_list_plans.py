@@ -28,6 +28,7 @@ from console.models import (
     DuplicateBackendId,
     User,
 )
+from console.services import list_plans
 from console.services.bulk import create_bulk_job, process_chunk, start_bulk_job
 from console.services.dismissals import dismiss_backend_resource, restore_backend_resource
 from console.services.filter_options import (
@@ -185,6 +186,35 @@ def test_every_sort_key_gives_the_plain_answer(world, actors):
     for ordering in (("project_name", "-created"), ("-offering_name", "name")):
         params = ListParams(ordering=ordering, page_size=9)
         assert_same_as_plain(params, actors.agent, f"o={','.join(ordering)}")
+
+
+def test_a_list_sorted_by_one_date_and_filtered_by_the_other_gives_the_plain_answer(
+    world, actors, monkeypatch
+):
+    """Collected from the filter's index (few matches) or walked (many), either direction."""
+    early, late = datetime(2026, 1, 1, 20, tzinfo=UTC), datetime(2026, 1, 2, 9, tzinfo=UTC)
+    cases = [
+        ("-created", {"modified_before": early}),
+        ("created", {"modified": late}),
+        ("-modified", {"created_before": early - timedelta(hours=12)}),
+        ("modified", {"created": early - timedelta(hours=8), "created_before": early}),
+        # Reported more than this many days ago: about half of them (whatever today is).
+        ("-modified", {"flags": ("stale",), "stale_days": (datetime.now(UTC) - early).days + 1}),
+        ("-created", {"modified": early, "name": "gpu"}),
+    ]
+    for collected_up_to in (10**6, 0):
+        monkeypatch.setattr(list_plans, "CROSSED_DATES_COLLECTED_UP_TO", collected_up_to)
+        for (ordering, case), user in product(cases, (actors.staff, actors.agent)):
+            params = ListParams(**case, ordering=(ordering,), page_size=5)
+            plan = ListPlan(db.session, params, user)
+            assert plan.crosses_dates(), f"{case} o={ordering}"
+            total = plan.total()
+            assert 0 < total < len(plain(ListParams(), user)), f"{case} o={ordering}"
+            if collected_up_to:
+                assert plan.sparse(5, total), f"{case} o={ordering} is collected"
+            assert_same_as_plain(params, user, f"{case} o={ordering} for {user.username}")
+    assert not ListPlan(db.session, ListParams(ordering=("-created",), created=early),
+                        actors.staff).crosses_dates()
 
 
 def test_catalogue_filters_and_their_mixes_give_the_plain_answer(world, actors):
