@@ -20,6 +20,10 @@ exact count. A plan only picks the way there:
   created) index), `q` on SQLite from a trigram index of the lowered text, ASCII letters folded
   as the plain search's LIKE folds them (three characters or more), which also counts an
   unfiltered `q` search;
+- far end: a search's matches can crowd at one end of a sort key (the names with "gpu" at the
+  lowest backend ids); walking from the other end would read nearly every report, so a walk
+  stops at a fence as many rows into the index as the search matches, and a page not found
+  inside it is collected instead (`ListPlan.fenced`);
 - dates: a list sorted by one date and filtered by the other (`modified_before` an early day,
   newest first) has its matches at the far end of the sort key's index; each date's index holds
   the other date, so the walk reads index entries only, and few matches are collected from the
@@ -83,6 +87,7 @@ from console.services.kept import (
     SeenCounts,
 )
 from console.services.queries import (
+    ORDERING_COLUMNS,
     ListParams,
     catalogue_clauses,
     columns_select,
@@ -119,6 +124,14 @@ COLLECT_FROM_INDEX = 10
 # A list sorted by one date and filtered by the other is collected when this many reports match
 # or fewer (about 10 ms of index entries at a million reports; see `ListPlan.crosses_dates`).
 CROSSED_DATES_COLLECTED_UP_TO = 100_000
+# A walk to a search's page stops at a fence this many rows or fewer into the sort key's index
+# (as many as the search matches: see `ListPlan.fenced`); finding the fence reads them from the
+# index (a few milliseconds at most), and past it the matches are collected instead.
+FENCED_UP_TO = 20_000
+# The sort keys whose index can be fenced (columns of the reports that are never NULL), and the
+# filters of a list walked with a fence: a search among every report, no other index to take.
+FENCED_KEYS = frozenset({"name", "backend_id", "created", "modified"})
+FENCED_FILTERS = frozenset({"name", "q", "dismissed"})
 # The other date of each date sort key, and the filters on it.
 CROSSED_DATES = {
     "created": ("modified", "modified_before"),
@@ -422,22 +435,34 @@ class ListPlan:
         self.visible = seen.visible
         size, ordering = self.params.page_size, self.params.ordering
         walk = self.walks_a_dimension(ordering)
-        sparse = not walk and self.sparse(size, seen.total if known is None else known)
+        expected = seen.total if known is None else known
+        sparse = not walk and self.sparse(size, expected)
+        fenced = not (walk or sparse) and self.fenced(ordering, expected)
 
         def build():
             counts = [self.visible_count().label("list_visible")]
             if known is None:
                 counts.append(self.less_hidden(self.matching_count()).label("list_total"))
-            return self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
-                                     owners=owners).add_columns(*counts)
+            return self.items_select(ordering, walk=walk, sparse=sparse, fenced=fenced,
+                                     columns=columns, owners=owners).add_columns(*counts)
 
-        way = (Same(columns), owners, ordering, walk, sparse, known is None)
+        way = (Same(columns), owners, ordering, walk, sparse, fenced, known is None)
         statement = KEPT_STATEMENTS.get(self.kept_key("counted first page", *way), build)
-        place = {"page_limit": size, "page_offset": 0, "page_depth": size}
+        place = {"page_limit": size, "page_offset": 0, "page_depth": size, "fence_rows": expected}
         rows = list(self.session.execute(statement, place, execution_options=self.prepared))
         if rows:
             self.visible = rows[0].list_visible
-        total = known if known is not None else (rows[0].list_total if rows else 0)
+        if known is not None:
+            total = known
+        elif rows:
+            total = rows[0].list_total
+        else:
+            # Nothing inside the fence, or nothing at all: only counting tells.
+            total = self.total() if fenced else 0
+        if fenced and len(rows) < min(size, total):
+            # The first page lies past the fence: its matches are collected instead.
+            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
+                             columns=columns, owners=owners)
         self.remember(total)
         return rows, total
 
@@ -551,9 +576,16 @@ class ListPlan:
         depth = offset + limit
         walk = self.walks_a_dimension(ordering)
         sparse = not walk and self.sparse(depth, total)
-        place = {"page_limit": limit, "page_offset": offset, "page_depth": depth}
-        return self.read(place, ordering, walk=walk, sparse=sparse, columns=columns,
-                         owners=owners)
+        fenced = not (walk or sparse) and self.fenced(ordering, total)
+        place = {"page_limit": limit, "page_offset": offset, "page_depth": depth,
+                 "fence_rows": total}
+        rows = self.read(place, ordering, walk=walk, sparse=sparse, fenced=fenced,
+                         columns=columns, owners=owners)
+        if fenced and len(rows) < limit:
+            # The page lies past the fence: its matches are collected instead.
+            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
+                             columns=columns, owners=owners)
+        return rows
 
     def rows_uncounted(
         self, number: int, *, columns: tuple | None = None, owners: bool = True,
@@ -575,20 +607,21 @@ class ListPlan:
 
     def read(
         self, place: dict, ordering: tuple[str, ...], *, walk: bool, sparse: bool,
-        columns: tuple | None, owners: bool,
+        columns: tuple | None, owners: bool, fenced: bool = False, past_fence: bool = False,
     ) -> list:
         """Run the page's statement (`items_select`) at `place`: loaded reports, or rows of
         `columns`, whose statement is kept."""
         if columns is None:
-            statement = self.items_select(ordering, walk=walk, sparse=sparse)
+            statement = self.items_select(ordering, walk=walk, sparse=sparse, fenced=fenced,
+                                          past_fence=past_fence)
             return list(
                 self.session.scalars(statement, place, execution_options=self.prepared).unique()
             )
-        way = (Same(columns), owners, ordering, walk, sparse)
+        way = (Same(columns), owners, ordering, walk, sparse, fenced, past_fence)
         statement = KEPT_STATEMENTS.get(
             self.kept_key("items", *way),
-            lambda: self.items_select(ordering, walk=walk, sparse=sparse, columns=columns,
-                                      owners=owners),
+            lambda: self.items_select(ordering, walk=walk, sparse=sparse, fenced=fenced,
+                                      past_fence=past_fence, columns=columns, owners=owners),
         )
         return list(self.session.execute(statement, place, execution_options=self.prepared))
 
@@ -604,15 +637,17 @@ class ListPlan:
         return ("list", self.sqlite, params, self.user, *way)
 
     def items_select(
-        self, ordering: tuple[str, ...], *, walk: bool, sparse: bool,
-        columns: tuple | None = None, owners: bool = True,
+        self, ordering: tuple[str, ...], *, walk: bool, sparse: bool, fenced: bool = False,
+        past_fence: bool = False, columns: tuple | None = None, owners: bool = True,
     ):
         """Build the page's statement: its limit, offset and depth (offset + limit) bound as
-        page_limit, page_offset and page_depth."""
+        page_limit, page_offset and page_depth, and a fenced walk's fence as fence_rows."""
         if walk:
             ids = self.dimension_walk(ordering[0], self.place("page_depth"))
         else:
-            ids = self.page_ids(ordering, sparse=sparse)
+            ids = self.page_ids(ordering, sparse=sparse, past_fence=past_fence)
+        if fenced:
+            ids = ids.where(self.fence(ordering[0]))
         ids = ids.limit(self.place("page_limit")).offset(self.place("page_offset"))
         if columns is not None:
             return (
@@ -633,9 +668,10 @@ class ListPlan:
         limit and offset would be estimated, and chosen, as if it read a tenth of the rows."""
         return bindparam(name, type_=Integer, literal_execute=not self.sqlite)
 
-    def page_ids(self, ordering: tuple[str, ...], *, sparse: bool):
+    def page_ids(self, ordering: tuple[str, ...], *, sparse: bool, past_fence: bool = False):
         """Return a select() of the list's ids in `ordering` (to be cut to the page): walking
-        the sort key's index, or, `sparse`, collecting the matches and sorting them."""
+        the sort key's index, or, `sparse`, collecting the matches and sorting them (on
+        PostgreSQL too when a fenced walk found the page `past_fence`)."""
         statement = select(BackendResource.id)
         keys = {key.lstrip("-") for key in ordering}
         if "project_name" in keys:
@@ -647,10 +683,11 @@ class ListPlan:
             clauses = self.clauses(hinted=False)
             return statement.where(*clauses).order_by(*ordering_clauses(ordering))
         # Few matches: collect them where the hints point and sort them. SQLite reads a unary
-        # + as "do not walk an index for this sort key".
+        # + as "do not walk an index for this sort key"; PostgreSQL is left to its statistics,
+        # unless a walk already failed to find the page.
         sort = ordering_clauses(ordering)
-        if self.sqlite:
-            sort = [unindexed(clause) for clause in sort]
+        if self.sqlite or past_fence:
+            sort = [unindexed(clause, sqlite=self.sqlite) for clause in sort]
         return statement.where(*self.clauses(hinted=True)).order_by(*sort)
 
     def dimension_walk(self, key: str, depth):
@@ -677,6 +714,41 @@ class ListPlan:
             .join(reports, true())
             .order_by(*(column.desc() if descending else column.asc() for column in sort))
         )
+
+    def fenced(self, ordering: tuple[str, ...], total: int) -> bool:
+        """Tell whether the walk to the page stops at a fence, `total` rows into the sort key's
+        index (`fence`), and gives way to collecting the matches if the page is not inside.
+
+        A search's matches can crowd at the far end of a sort key (the names with "gpu" at the
+        lowest backend ids), where the walk reads nearly every report before the page; walking
+        no more rows than there are matches, then collecting them, costs at most about twice
+        the better of the two. Only for a search among every report (a filter with an index of
+        its own takes its walk there), with few enough matches for the fence to cost little.
+        """
+        return (
+            ordering[0].lstrip("-") in FENCED_KEYS
+            and self.visible is not None
+            and 0 < total <= FENCED_UP_TO
+            and total < self.visible
+            and self.params.dismissed != DISMISSED_ONLY
+            and only_filters(self.params, FENCED_FILTERS)
+            and sees_everything(self.user)
+        )
+
+    def fence(self, key: str):
+        """The fenced walk's bound: the sort key no further than its value `fence_rows` rows
+        into its index. Every row tied with the fence is inside, so the rows inside are the
+        first of the list, in its order; none past the end means none inside either (and then
+        the matches are collected)."""
+        column = ORDERING_COLUMNS[key.lstrip("-")]
+        fence = (
+            select(column)
+            .order_by(*ordering_clauses((key,)))
+            .limit(1)
+            .offset(self.place("fence_rows"))
+            .scalar_subquery()
+        )
+        return column >= fence if key.startswith("-") else column <= fence
 
     def crosses_dates(self) -> bool:
         """Tell whether the list is sorted by one date and filtered by the other.
@@ -712,7 +784,12 @@ class ListPlan:
         return total < walked * cheaper
 
 
-def unindexed(clause):
-    """Return an ORDER BY clause with a unary + on its column, which no SQLite index serves."""
-    plus = UnaryExpression(clause.element, operator=operators.custom_op("+"))
-    return UnaryExpression(plus, modifier=clause.modifier)
+def unindexed(clause, *, sqlite: bool):
+    """Return an ORDER BY clause that sorts as `clause` does but that no index serves: its
+    column with a unary + (SQLite), or as coalesce(column, column) (PostgreSQL)."""
+    column = clause.element
+    if sqlite:
+        expression = UnaryExpression(column, operator=operators.custom_op("+"))
+    else:
+        expression = func.coalesce(column, column)
+    return UnaryExpression(expression, modifier=clause.modifier)
