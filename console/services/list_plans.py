@@ -132,6 +132,11 @@ FENCED_UP_TO = 20_000
 # filters of a list walked with a fence: a search among every report, no other index to take.
 FENCED_KEYS = frozenset({"name", "backend_id", "created", "modified"})
 FENCED_FILTERS = frozenset({"name", "q", "dismissed"})
+# The table's page shown before counting (a search or metadata filter) is walked with a fence
+# this many rows into the sort key's index: as many as `reaches_early` found the page among
+# (the newest reports, the head of the default sort only).
+UNCOUNTED_FENCED_FILTERS = frozenset({"q", "metadata", "dismissed"})
+UNCOUNTED_FENCE_ROWS = NEWEST_SAMPLE
 # The other date of each date sort key, and the filters on it.
 CROSSED_DATES = {
     "created": ("modified", "modified_before"),
@@ -595,14 +600,24 @@ class ListPlan:
         The sort key's index is walked, each row checked, for one row more than the page: that
         reads a few hundred rows per page for a dense match, where counting it reads every
         match; a sparse one is left to the database's own choice (PostgreSQL collects it from
-        the trigram or jsonb index when its statistics say so).
+        the trigram or jsonb index when its statistics say so). Sorted by anything but the
+        newest first (whose head `reaches_early` sampled), the walk stops at a fence
+        UNCOUNTED_FENCE_ROWS rows in, and a page not found inside is collected instead (as
+        `fenced` does).
         """
         size, ordering = self.params.page_size, self.params.ordering
         offset = (number - 1) * size
         walk = self.walks_a_dimension(ordering)
-        place = {"page_limit": size + 1, "page_offset": offset, "page_depth": offset + size + 1}
-        rows = self.read(place, ordering, walk=walk, sparse=False, columns=columns,
-                         owners=owners)
+        fenced = (not walk and ordering[0] != "-created"
+                  and self.fence_fits(ordering, UNCOUNTED_FENCED_FILTERS))
+        place = {"page_limit": size + 1, "page_offset": offset, "page_depth": offset + size + 1,
+                 "fence_rows": UNCOUNTED_FENCE_ROWS}
+        rows = self.read(place, ordering, walk=walk, sparse=False, fenced=fenced,
+                         columns=columns, owners=owners)
+        if fenced and len(rows) <= size:
+            # The page ends past the fence (or the list ends on it): collect its matches.
+            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
+                             columns=columns, owners=owners)
         return rows[:size], len(rows) > size
 
     def read(
@@ -726,21 +741,29 @@ class ListPlan:
         its own takes its walk there), with few enough matches for the fence to cost little.
         """
         return (
-            ordering[0].lstrip("-") in FENCED_KEYS
-            and self.visible is not None
+            self.visible is not None
             and 0 < total <= FENCED_UP_TO
             and total < self.visible
+            and self.fence_fits(ordering, FENCED_FILTERS)
+        )
+
+    def fence_fits(self, ordering: tuple[str, ...], allowed) -> bool:
+        """Tell whether a walk in `ordering` can be fenced: sorted by a column of the reports,
+        filtered by the `allowed` filters alone, for a user who sees every report (another
+        filter, or the user's offerings, would take the walk to an index of its own)."""
+        return (
+            ordering[0].lstrip("-") in FENCED_KEYS
             and self.params.dismissed != DISMISSED_ONLY
-            and only_filters(self.params, FENCED_FILTERS)
+            and only_filters(self.params, allowed)
             and sees_everything(self.user)
         )
 
     def fence(self, key: str):
         """The fenced walk's bound: the sort key no further than its value `fence_rows` rows
-        into its index. Every row tied with the fence is inside, so the rows inside are the
-        first of the list, in its order; none past the end means none inside either (and then
-        the matches are collected)."""
+        into its index (or than its last value, with fewer rows). Every row tied with the
+        fence is inside, so the rows inside are the first of the list, in its order."""
         column = ORDERING_COLUMNS[key.lstrip("-")]
+        descending = key.startswith("-")
         fence = (
             select(column)
             .order_by(*ordering_clauses((key,)))
@@ -748,7 +771,9 @@ class ListPlan:
             .offset(self.place("fence_rows"))
             .scalar_subquery()
         )
-        return column >= fence if key.startswith("-") else column <= fence
+        end = select(func.min(column) if descending else func.max(column)).scalar_subquery()
+        fence = func.coalesce(fence, end)
+        return column >= fence if descending else column <= fence
 
     def crosses_dates(self) -> bool:
         """Tell whether the list is sorted by one date and filtered by the other.

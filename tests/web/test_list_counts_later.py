@@ -16,6 +16,7 @@ from sqlalchemy import insert
 
 from console.extensions import db
 from console.models import BackendResource
+from console.services import list_plans
 from console.services.list_plans import counts_read_reports
 from console.services.metadata_filters import parse_metadata_filter
 from console.services.queries import ListParams
@@ -152,6 +153,37 @@ def test_a_later_page_of_a_dense_match_is_shown_before_counting_too(app, staff, 
     assert status_line(counts.text) == status_line(at_once)
     words = text_of(counts.text)
     assert "11–15 of 20" in words and "Page 3 of 4" in words
+
+
+@pytest.mark.parametrize("fence_rows", [6, 25, 10**6])
+def test_a_page_shown_before_counting_in_another_order_is_the_page_counted_at_once(
+    app, staff, reports, monkeypatch, count_statements, fence_rows
+):
+    """The walk in any order but the newest first stops at a fence (`fence_rows` into the sort
+    key's index: before the page, around it, past the end) and collects a page not inside."""
+    monkeypatch.setattr(list_plans, "UNCOUNTED_FENCE_ROWS", fence_rows)
+    for query in (
+        "q=gp&o=backend_id&page_size=10",      # the gpu ids after the cpu ones: the far end
+        "q=gp&o=-backend_id&page_size=10",     # the gpu ids first
+        "q=gp&o=name&page_size=5&page=3",
+        "metadata=partition%3Dgpu&o=-name&page_size=5&page=2",
+        "q=gp&o=modified&page_size=8",
+    ):
+        at_once = counted_at_once(app, staff, query)
+        shown = get(staff, f"{LIST_URL}?{query}", headers=HX)
+        assert counts_url(shown.text), query
+        assert row_names(shown.text) == row_names(at_once), f"{query}, fence {fence_rows}"
+        assert ("Next ›" in shown.text) is ("Next ›" in at_once), query
+    if fence_rows > 40:  # the reports
+        # Every report inside the fence: the fenced walk finds the page alone, in as many
+        # statements as the newest first.
+        fenced = get_counting_statements(
+            staff, count_statements, f"{LIST_URL}?q=gp&o=backend_id&page_size=10", headers=HX
+        )[1]
+        newest = get_counting_statements(
+            staff, count_statements, f"{LIST_URL}?q=gp&page_size=10", headers=HX
+        )[1]
+        assert fenced == newest
 
 
 @pytest.mark.parametrize("query", [
