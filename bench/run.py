@@ -423,6 +423,14 @@ def scenarios(size: int, facts: dict) -> list[dict]:
     rows.append(dict(label=f"table dates crossed: {name}={day}",
                      table=f"{name}={day}&o={ordering}&page_size=50", fragment=True,
                      of_api="Q1 newest 50"))
+    # A search whose matches crowd at the far end of the sort key (no target): the demo's
+    # "gpu" reports have the lowest backend ids.
+    rows += [
+        dict(label="far end: name=gpu o=-backend_id", query="name=gpu&o=-backend_id&page_size=50",
+             of_api="Q1 newest 50"),
+        dict(label="table far end: q=gpu o=-backend_id",
+             table="q=gpu&o=-backend_id&page_size=50", fragment=True, of_api="Q1 newest 50"),
+    ]
     for source in rows[:4]:
         for fragment in (False, True):
             label = f"{source['label'][:2]} table {'fragment' if fragment else 'page'}"

@@ -137,6 +137,9 @@ FENCED_FILTERS = frozenset({"name", "q", "dismissed"})
 # (the newest reports, the head of the default sort only).
 UNCOUNTED_FENCED_FILTERS = frozenset({"q", "metadata", "dismissed"})
 UNCOUNTED_FENCE_ROWS = NEWEST_SAMPLE
+# Sort keys whose collected page PostgreSQL plans well by itself: the name search's (name,
+# created) index gives its matches in either order (see `ListPlan.way`).
+PLANNED_COLLECT_KEYS = frozenset({"name", "created"})
 # The other date of each date sort key, and the filters on it.
 CROSSED_DATES = {
     "created": ("modified", "modified_before"),
@@ -439,10 +442,8 @@ class ListPlan:
         """
         self.visible = seen.visible
         size, ordering = self.params.page_size, self.params.ordering
-        walk = self.walks_a_dimension(ordering)
         expected = seen.total if known is None else known
-        sparse = not walk and self.sparse(size, expected)
-        fenced = not (walk or sparse) and self.fenced(ordering, expected)
+        walk, sparse, fenced = self.way(ordering, size, expected)
 
         def build():
             counts = [self.visible_count().label("list_visible")]
@@ -579,9 +580,7 @@ class ListPlan:
         if after < offset:
             offset, ordering = after, reversed_ordering(ordering)
         depth = offset + limit
-        walk = self.walks_a_dimension(ordering)
-        sparse = not walk and self.sparse(depth, total)
-        fenced = not (walk or sparse) and self.fenced(ordering, total)
+        walk, sparse, fenced = self.way(ordering, depth, total)
         place = {"page_limit": limit, "page_offset": offset, "page_depth": depth,
                  "fence_rows": total}
         rows = self.read(place, ordering, walk=walk, sparse=sparse, fenced=fenced,
@@ -729,6 +728,23 @@ class ListPlan:
             .join(reports, true())
             .order_by(*(column.desc() if descending else column.asc() for column in sort))
         )
+
+    def way(self, ordering: tuple[str, ...], depth: int, total: int) -> tuple[bool, bool, bool]:
+        """Choose the way to a page `depth` rows into a list of `total`: (walk the projects or
+        offerings in name order, collect the matches, walk the sort key's index with a fence).
+
+        On PostgreSQL a collected page is planned by the database, whose statistics assume the
+        matches spread evenly over the sort key: for a key the hints' index does not give in
+        order (anything but the name or the date reported), it may walk the sort key's index
+        all the same, to a far end. There such a page is walked with a fence first, then
+        collected with a sort no index serves.
+        """
+        walk = self.walks_a_dimension(ordering)
+        sparse = not walk and self.sparse(depth, total)
+        fenced = not walk and self.fenced(ordering, total) and (
+            not sparse or not (self.sqlite or ordering[0].lstrip("-") in PLANNED_COLLECT_KEYS)
+        )
+        return walk, sparse and not fenced, fenced
 
     def fenced(self, ordering: tuple[str, ...], total: int) -> bool:
         """Tell whether the walk to the page stops at a fence, `total` rows into the sort key's
