@@ -467,8 +467,7 @@ class ListPlan:
             total = self.total() if fenced else 0
         if fenced and len(rows) < min(size, total):
             # The first page lies past the fence: its matches are collected instead.
-            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
-                             columns=columns, owners=owners)
+            rows = self.read_past_fence(place, ordering, columns=columns, owners=owners)
         self.remember(total)
         return rows, total
 
@@ -587,8 +586,7 @@ class ListPlan:
                          columns=columns, owners=owners)
         if fenced and len(rows) < limit:
             # The page lies past the fence: its matches are collected instead.
-            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
-                             columns=columns, owners=owners)
+            rows = self.read_past_fence(place, ordering, columns=columns, owners=owners)
         return rows
 
     def rows_uncounted(
@@ -615,8 +613,7 @@ class ListPlan:
                          columns=columns, owners=owners)
         if fenced and len(rows) <= size:
             # The page ends past the fence (or the list ends on it): collect its matches.
-            rows = self.read(place, ordering, walk=False, sparse=True, past_fence=True,
-                             columns=columns, owners=owners)
+            rows = self.read_past_fence(place, ordering, columns=columns, owners=owners)
         return rows[:size], len(rows) > size
 
     def read(
@@ -638,6 +635,14 @@ class ListPlan:
                                       past_fence=past_fence, columns=columns, owners=owners),
         )
         return list(self.session.execute(statement, place, execution_options=self.prepared))
+
+    def read_past_fence(
+        self, place: dict, ordering: tuple[str, ...], *, columns: tuple | None, owners: bool,
+    ) -> list:
+        """Read the page at `place` that a fenced walk did not fill: its matches collected and
+        sorted (`read`), with a sort no index serves on PostgreSQL too."""
+        return self.read(place, ordering, walk=False, sparse=True, past_fence=True,
+                         columns=columns, owners=owners)
 
     def walks_a_dimension(self, ordering: tuple[str, ...]) -> bool:
         """Tell whether the page is read project by project (or offering by offering) in name
@@ -741,9 +746,9 @@ class ListPlan:
         """
         walk = self.walks_a_dimension(ordering)
         sparse = not walk and self.sparse(depth, total)
-        fenced = not walk and self.fenced(ordering, total) and (
-            not sparse or not (self.sqlite or ordering[0].lstrip("-") in PLANNED_COLLECT_KEYS)
-        )
+        fenced = not walk and self.fenced(ordering, total)
+        if sparse and (self.sqlite or ordering[0].lstrip("-") in PLANNED_COLLECT_KEYS):
+            fenced = False  # collected as planned, no walk first
         return walk, sparse and not fenced, fenced
 
     def fenced(self, ordering: tuple[str, ...], total: int) -> bool:
