@@ -297,6 +297,11 @@ class BackendResource(db.Model):
         # Reports bearing any of a few names, newest first, without reading the rows.
         Index("ix_backend_resources_name_created", "name", "created", "id"),
         Index("ix_backend_resources_backend_id", "backend_id", "id"),
+        # Names are not spread evenly over the offerings and projects (each site names its own
+        # kind of resource): one offering's or project's reports by name walk their own index,
+        # and PostgreSQL merges a few offerings' walks (`ListPlan.offering_walk`).
+        Index("ix_backend_resources_offering_name", "offering_id", "name", "id"),
+        Index("ix_backend_resources_project_name", "project_id", "name", "id"),
         # Each date's index holds the other date too: a list sorted by one and filtered by the
         # other reads index entries only, walking or collecting (`ListPlan.crosses_dates`).
         Index("ix_backend_resources_created", "created", "id", "modified"),

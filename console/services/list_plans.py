@@ -119,6 +119,17 @@ DIMENSIONS = {
     "project_name": (Project, BackendResource.project_id),
     "offering_name": (Offering, BackendResource.offering_id),
 }
+# A search sorted by project or offering name is walked project by project (PostgreSQL) from
+# this many matches; fewer are collected and sorted (tens of milliseconds at most).
+DIMENSION_WALK_FROM = 100_000
+# Sort keys an index gives in order within each offering ((offering, key, id) or (offering,
+# key)): the page of a user who sees some offerings only, unfiltered but for the dismissed
+# view, is merged from each one's walk there (PostgreSQL, `ListPlan.offering_walk`).
+OFFERING_ORDERED_KEYS = frozenset({"name", "backend_id", "created"})
+OFFERING_WALK_FILTERS = frozenset({"dismissed"})
+# The walks that are not the sort key's own index (`ListPlan.way`).
+BY_DIMENSION = "dimension"
+BY_OFFERING = "offering"
 # A match read from an index costs about a tenth of a row read while walking the sort index.
 COLLECT_FROM_INDEX = 10
 # A list sorted by one date and filtered by the other is collected when this many reports match
@@ -604,7 +615,7 @@ class ListPlan:
         """
         size, ordering = self.params.page_size, self.params.ordering
         offset = (number - 1) * size
-        walk = self.walks_a_dimension(ordering)
+        walk = self.own_walk(ordering)
         fenced = (not walk and ordering[0] != "-created"
                   and self.fence_fits(ordering, UNCOUNTED_FENCED_FILTERS))
         place = {"page_limit": size + 1, "page_offset": offset, "page_depth": offset + size + 1,
@@ -617,7 +628,7 @@ class ListPlan:
         return rows[:size], len(rows) > size
 
     def read(
-        self, place: dict, ordering: tuple[str, ...], *, walk: bool, sparse: bool,
+        self, place: dict, ordering: tuple[str, ...], *, walk: str | None, sparse: bool,
         columns: tuple | None, owners: bool, fenced: bool = False, past_fence: bool = False,
     ) -> list:
         """Run the page's statement (`items_select`) at `place`: loaded reports, or rows of
@@ -641,13 +652,38 @@ class ListPlan:
     ) -> list:
         """Read the page at `place` that a fenced walk did not fill: its matches collected and
         sorted (`read`), with a sort no index serves on PostgreSQL too."""
-        return self.read(place, ordering, walk=False, sparse=True, past_fence=True,
+        return self.read(place, ordering, walk=None, sparse=True, past_fence=True,
                          columns=columns, owners=owners)
 
     def walks_a_dimension(self, ordering: tuple[str, ...]) -> bool:
         """Tell whether the page is read project by project (or offering by offering) in name
         order (`dimension_walk`, PostgreSQL)."""
         return not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
+
+    def walks_each_offering(self, ordering: tuple[str, ...]) -> bool:
+        """Tell whether the page is merged from walks of each offering the user sees, in the
+        sort key's order (`offering_walk`, PostgreSQL): for a user who sees some offerings
+        only, where the sort key's own index would be walked among everybody's reports, and a
+        site's names crowd at one end of it. Only for all the reports the user sees (the
+        dismissed ones hidden or not): a filter's matches may crowd in one offering, and the
+        walks of the others would read all their reports for none."""
+        return (
+            not self.sqlite
+            and len(ordering) == 1
+            and ordering[0].lstrip("-") in OFFERING_ORDERED_KEYS
+            and not sees_everything(self.user)
+            and only_filters(self.params, OFFERING_WALK_FILTERS)
+            and self.params.dismissed != DISMISSED_ONLY
+        )
+
+    def own_walk(self, ordering: tuple[str, ...]) -> str | None:
+        """The walk a page in `ordering` takes instead of the sort key's own index, if any:
+        BY_DIMENSION, BY_OFFERING or None."""
+        if self.walks_a_dimension(ordering):
+            return BY_DIMENSION
+        if self.walks_each_offering(ordering):
+            return BY_OFFERING
+        return None
 
     def kept_key(self, *way) -> tuple | None:
         """The key a statement of this list is kept under, taking `way` there. The page's place
@@ -656,13 +692,15 @@ class ListPlan:
         return ("list", self.sqlite, params, self.user, *way)
 
     def items_select(
-        self, ordering: tuple[str, ...], *, walk: bool, sparse: bool, fenced: bool = False,
+        self, ordering: tuple[str, ...], *, walk: str | None, sparse: bool, fenced: bool = False,
         past_fence: bool = False, columns: tuple | None = None, owners: bool = True,
     ):
         """Build the page's statement: its limit, offset and depth (offset + limit) bound as
         page_limit, page_offset and page_depth, and a fenced walk's fence as fence_rows."""
-        if walk:
+        if walk == BY_DIMENSION:
             ids = self.dimension_walk(ordering[0], self.place("page_depth"))
+        elif walk == BY_OFFERING:
+            ids = self.offering_walk(ordering[0], self.place("page_depth"))
         else:
             ids = self.page_ids(ordering, sparse=sparse, past_fence=past_fence)
         if fenced:
@@ -731,12 +769,52 @@ class ListPlan:
             select(reports.c.id)
             .select_from(dimension)
             .join(reports, true())
+            .where(dimension.id.in_(self.dimension_ids(key.lstrip("-"))))
             .order_by(*(column.desc() if descending else column.asc() for column in sort))
         )
 
-    def way(self, ordering: tuple[str, ...], depth: int, total: int) -> tuple[bool, bool, bool]:
-        """Choose the way to a page `depth` rows into a list of `total`: (walk the projects or
-        offerings in name order, collect the matches, walk the sort key's index with a fence).
+    def offering_walk(self, key: str, depth):
+        """Return a select() of ids in the order of `key` (a column of the reports), for
+        PostgreSQL: each offering the user sees gives at most `depth` of its reports in that
+        order, from its (offering, key) index, so the sort is of a few rows per offering, and
+        no walk reads the reports of offerings the user does not see."""
+        column = ORDERING_COLUMNS[key.lstrip("-")]
+        reports = (
+            select(BackendResource.id.label("id"), column.label("sort_key"))
+            .where(BackendResource.offering_id == Offering.id, *self.clauses(hinted=False))
+            .order_by(*ordering_clauses((key,)))
+            .limit(depth)
+            .lateral()
+        )
+        descending = key.startswith("-")
+        sort = [reports.c.sort_key, reports.c.id]
+        return (
+            select(reports.c.id)
+            .select_from(Offering)
+            .join(reports, true())
+            .where(Offering.id.in_(self.dimension_ids("offering_name")))
+            .order_by(*(column.desc() if descending else column.asc() for column in sort))
+        )
+
+    def dimension_ids(self, key: str):
+        """Return a select() of the projects (offerings) holding reports the user sees in the
+        list's offering, project and customer, from the pairs' tally: a dimension walked without
+        any (one of the offerings of another provider) would read all its reports for none."""
+        tally = BackendResourceTally
+        foreign_key = tally.project_id if key == "project_name" else tally.offering_id
+        return select(foreign_key).where(
+            tally.reports > 0,
+            offering_scope_clause(self.user, tally.offering_id),
+            *catalogue_clauses(replace(self.params, name=None, name_exact=None), tally),
+        )
+
+    def way(
+        self, ordering: tuple[str, ...], depth: int, total: int,
+    ) -> tuple[str | None, bool, bool]:
+        """Choose the way to a page `depth` rows into a list of `total`: (a walk other than the
+        sort key's index: BY_DIMENSION, the projects or offerings in name order, or
+        BY_OFFERING, each offering in the sort key's order; collect the matches; walk the sort
+        key's index with a fence).
 
         On PostgreSQL a collected page is planned by the database, whose statistics assume the
         matches spread evenly over the sort key: for a key the hints' index does not give in
@@ -744,12 +822,22 @@ class ListPlan:
         all the same, to a far end. There such a page is walked with a fence first, then
         collected with a sort no index serves.
         """
-        walk = self.walks_a_dimension(ordering)
-        sparse = not walk and self.sparse(depth, total)
+        sparse = self.sparse(depth, total)
+        walk = None if sparse else self.own_walk(ordering)
+        if walk == BY_DIMENSION and self.few_found(total):
+            walk = None
         fenced = not walk and self.fenced(ordering, total)
         if sparse and (self.sqlite or ordering[0].lstrip("-") in PLANNED_COLLECT_KEYS):
             fenced = False  # collected as planned, no walk first
         return walk, sparse and not fenced, fenced
+
+    def few_found(self, total: int) -> bool:
+        """Tell whether the list is a search (`name` or `q`) matching fewer than
+        DIMENSION_WALK_FROM reports: collected and sorted rather than walked project by project,
+        since a kind of name crowds in a few offerings and projects (the "gpu" partitions), and
+        the walk would read every report of those holding few or none of the matches."""
+        searched = self.params.name is not None or bool(self.params.q)
+        return searched and total < DIMENSION_WALK_FROM
 
     def fenced(self, ordering: tuple[str, ...], total: int) -> bool:
         """Tell whether the walk to the page stops at a fence, `total` rows into the sort key's

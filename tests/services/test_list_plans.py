@@ -188,6 +188,40 @@ def test_every_sort_key_gives_the_plain_answer(world, actors):
         assert_same_as_plain(params, actors.agent, f"o={','.join(ordering)}")
 
 
+def test_a_user_of_some_offerings_gets_the_plain_answer_in_every_order(
+    world, actors, factory
+):
+    """Merged from each offering's walk (PostgreSQL) or not, the agent of two of the three
+    offerings gets the plain list, dismissed reports hidden or not, deep pages too."""
+    factory.grant(actors.agent, offering=world["offerings"][1])
+    first = db.session.scalars(select(BackendResource).order_by(BackendResource.name)).first()
+    dismiss_backend_resource(db.session, report_uuid=first.uuid, user=actors.staff)
+    for ordering, dismissed in product(ORDERING_CHOICES, (DISMISSED_ANY, DISMISSED_HIDDEN)):
+        params = ListParams(ordering=(ordering,), page_size=4, dismissed=dismissed)
+        assert_same_as_plain(params, actors.agent, f"o={ordering} {dismissed} for the agent")
+    plan = ListPlan(db.session, ListParams(ordering=("-name",)), actors.agent)
+    merged = plan.way(("-name",), 4, plan.total())[0] == list_plans.BY_OFFERING
+    assert merged == (db.engine.dialect.name == "postgresql")
+    # A search's matches may crowd in one offering: walked by the sort key's index instead.
+    plan = ListPlan(db.session, ListParams(ordering=("-name",), name="gpu"), actors.agent)
+    assert plan.way(("-name",), 4, plan.total())[0] is None
+
+
+def test_a_search_with_few_matches_sorted_by_offering_or_project_is_collected(world, actors):
+    """Walked project by project, the projects holding few matches would be read whole (even
+    where the counts say walking costs less than collecting: `collect=False`)."""
+    for ordering in ("offering_name", "-project_name"):
+        params = ListParams(ordering=(ordering,), name="gpu")
+        plan = ListPlan(db.session, params, actors.staff, collect=False)
+        total = plan.total()
+        assert plan.way((ordering,), 4, total)[0] is None
+        many = plan.way((ordering,), 4, list_plans.DIMENSION_WALK_FROM)[0]
+        plain_list = ListPlan(db.session, ListParams(ordering=(ordering,)), actors.staff)
+        unfiltered = plain_list.way((ordering,), 4, plain_list.total())[0]
+        expected = list_plans.BY_DIMENSION if db.engine.dialect.name == "postgresql" else None
+        assert many == unfiltered == expected
+
+
 def test_a_list_sorted_by_one_date_and_filtered_by_the_other_gives_the_plain_answer(
     world, actors, monkeypatch
 ):
