@@ -428,6 +428,12 @@ def scenarios(size: int, facts: dict) -> list[dict]:
     rows += [
         dict(label="far end: name=gpu o=-backend_id", query="name=gpu&o=-backend_id&page_size=50",
              of_api="Q1 newest 50"),
+        # A site's names crowd in its own offerings and projects: one offering by name, from
+        # the end its names are not at, and a search by offering, its last page.
+        dict(label="far end: offering o=-name",
+             query=f"offering_uuid={offering_uuid}&o=-name&page_size=50", of_api="Q1 newest 50"),
+        dict(label="far end: name=gpu o=offering_name last",
+             query="name=gpu&o=offering_name&page_size=50&page=last", of_api="Q1 newest 50"),
         dict(label="table far end: q=gpu o=-backend_id",
              table="q=gpu&o=-backend_id&page_size=50", fragment=True, of_api="Q1 newest 50"),
     ]

@@ -503,7 +503,10 @@ def bulk_loading(session):
         # Index builds (three of them GIN) sort in memory instead of in temporary files.
         session.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_MEMORY}'"))
     table = db.metadata.tables["backend_resources"]
-    indexes = [index for index in table.indexes if _built_on(index, dialect)]
+    indexes = sorted(
+        (index for index in table.indexes if _built_on(index, dialect)),
+        key=_creation_order(session, dialect),
+    )
     drops = SQLITE_TRIGGER_DROPS if dialect == "sqlite" else POSTGRESQL_TRIGGER_DROPS
     for statement in drops:
         session.execute(text(statement))
@@ -525,6 +528,22 @@ def bulk_loading(session):
             driver = connection.connection.driver_connection
             driver.execute(f"PRAGMA cache_size = {cache_size}")
             driver.execute(f"PRAGMA threads = {threads}")
+
+
+def _creation_order(session, dialect: str):
+    """Return a sort key putting indexes in the order the database created them (the
+    migrations' order), names it lacks last: rebuilt in that order, a loaded database plans as
+    a migrated one does. (SQLite takes the index created last of two it costs alike: the
+    (offering, created) one instead of (offering, id), whose rows lie in id order, made an
+    offering's reports by date of update 0.2 s slower at a million.)"""
+    if dialect == "sqlite":
+        statement = ("SELECT name FROM sqlite_master WHERE type = 'index' "
+                     "AND tbl_name = 'backend_resources' ORDER BY rowid")
+    else:
+        statement = ("SELECT indexrelid::regclass::text FROM pg_index "
+                     "WHERE indrelid = 'backend_resources'::regclass ORDER BY pg_index.indexrelid")
+    order = {name: place for place, name in enumerate(session.scalars(text(statement)))}
+    return lambda index: (order.get(index.name, len(order)), index.name)
 
 
 def _set_aside_constraints(session) -> list[tuple[str, str]]:

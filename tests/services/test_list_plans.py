@@ -189,7 +189,7 @@ def test_every_sort_key_gives_the_plain_answer(world, actors):
 
 
 def test_a_user_of_some_offerings_gets_the_plain_answer_in_every_order(
-    world, actors, factory
+    world, actors, factory, monkeypatch
 ):
     """Merged from each offering's walk (PostgreSQL) or not, the agent of two of the three
     offerings gets the plain list, dismissed reports hidden or not, deep pages too."""
@@ -199,6 +199,16 @@ def test_a_user_of_some_offerings_gets_the_plain_answer_in_every_order(
     for ordering, dismissed in product(ORDERING_CHOICES, (DISMISSED_ANY, DISMISSED_HIDDEN)):
         params = ListParams(ordering=(ordering,), page_size=4, dismissed=dismissed)
         assert_same_as_plain(params, actors.agent, f"o={ordering} {dismissed} for the agent")
+    # SQLite walks a date's index with a fence, checking each row's offering: pages inside
+    # the fence and past it (one page's depth in, where the third offering's rows stop it).
+    sqlite = db.engine.dialect.name == "sqlite"
+    for depths, ordering, extra in product(
+        (list_plans.SCOPE_FENCE_DEPTHS, 1), ("created", "-modified"), ({}, {"name": "e"}),
+    ):
+        monkeypatch.setattr(list_plans, "SCOPE_FENCE_DEPTHS", depths)
+        params = ListParams(ordering=(ordering,), page_size=4, **extra)
+        assert ListPlan(db.session, params, actors.agent).fenced((ordering,), 1) == sqlite
+        assert_same_as_plain(params, actors.agent, f"o={ordering} {extra} fenced at {depths}")
     plan = ListPlan(db.session, ListParams(ordering=("-name",)), actors.agent)
     merged = plan.way(("-name",), 4, plan.total())[0] == list_plans.BY_OFFERING
     assert merged == (db.engine.dialect.name == "postgresql")
@@ -461,6 +471,34 @@ def test_bulk_loading_builds_what_the_row_by_row_upkeep_keeps(app):
             with pytest.raises(IntegrityError), db.session.begin_nested():
                 db.session.add(BackendResource(**values))
                 db.session.flush()
+
+
+def report_indexes_in_creation_order() -> list[str]:
+    """The secondary indexes of the reports, in the order the database created them."""
+    if db.engine.dialect.name == "sqlite":
+        statement = ("SELECT name FROM sqlite_master WHERE type = 'index' "
+                     "AND tbl_name = 'backend_resources' ORDER BY rowid")
+    else:
+        statement = ("SELECT indexrelid::regclass::text FROM pg_index "
+                     "WHERE indrelid = 'backend_resources'::regclass ORDER BY pg_index.indexrelid")
+    return [name for name in db.session.scalars(text(statement)) if name.startswith("ix_")]
+
+
+def test_bulk_loading_rebuilds_the_indexes_in_the_order_the_database_had_them(app):
+    """SQLite takes the index created last of two it costs alike, so a loaded database plans
+    as the migrated one only with its indexes in the same order."""
+    with app.app_context():
+        table = db.metadata.tables["backend_resources"]
+        indexes = {index.name: index for index in table.indexes}
+        connection = db.session.connection()
+        for name in sorted(report_indexes_in_creation_order(), reverse=True):
+            indexes[name].drop(connection)
+            indexes[name].create(connection)
+        db.session.commit()
+        before = report_indexes_in_creation_order()
+        assert before == sorted(before, reverse=True), before
+        load_demo_data(db.session, backend_resources=300, seed=5, bulk_minimum=0)
+        assert report_indexes_in_creation_order() == before
 
 
 # --- Triage: flags, the dismissed views and metadata filters go through the plans too ---------
