@@ -24,6 +24,12 @@ exact count. A plan only picks the way there:
   lowest backend ids); walking from the other end would read nearly every report, so a walk
   stops at a fence as many rows into the index as the search matches, and a page not found
   inside it is collected instead (`ListPlan.fenced`);
+- a site's names crowd in its own offerings and projects: a user who sees some offerings only
+  has the page merged from each offering walked in the sort key's order (PostgreSQL,
+  `ListPlan.offering_walk`), or, by a date on SQLite, the date's index walked with each row's
+  offering checked, up to a fence (`ListPlan.scope_fenced`); a walk project by project (offering
+  by offering) reads only those holding the user's reports, and a search with few matches
+  sorted by project or offering name is collected instead (`ListPlan.few_found`);
 - dates: a list sorted by one date and filtered by the other (`modified_before` an early day,
   newest first) has its matches at the far end of the sort key's index; each date's index holds
   the other date, so the walk reads index entries only, and few matches are collected from the
@@ -119,8 +125,8 @@ DIMENSIONS = {
     "project_name": (Project, BackendResource.project_id),
     "offering_name": (Offering, BackendResource.offering_id),
 }
-# A search sorted by project or offering name is walked project by project (PostgreSQL) from
-# this many matches; fewer are collected and sorted (tens of milliseconds at most).
+# A search sorted by project or offering name is walked project by project from this many
+# matches; fewer are collected and sorted (tens of milliseconds at most).
 DIMENSION_WALK_FROM = 100_000
 # Sort keys an index gives in order within each offering ((offering, key, id) or (offering,
 # key)): the page of a user who sees some offerings only, unfiltered but for the dismissed
@@ -836,10 +842,10 @@ class ListPlan:
         all the same, to a far end. There such a page is walked with a fence first, then
         collected with a sort no index serves.
         """
-        sparse = self.sparse(depth, total)
+        sparse = self.sparse(depth, total) or (
+            ordering[0].lstrip("-") in DIMENSIONS and self.few_found(total)
+        )
         walk = None if sparse else self.own_walk(ordering)
-        if walk == BY_DIMENSION and self.few_found(total):
-            walk = None
         fenced = not walk and self.fenced(ordering, total)
         if sparse and (self.sqlite or ordering[0].lstrip("-") in PLANNED_COLLECT_KEYS):
             fenced = False  # collected as planned, no walk first
@@ -847,9 +853,10 @@ class ListPlan:
 
     def few_found(self, total: int) -> bool:
         """Tell whether the list is a search (`name` or `q`) matching fewer than
-        DIMENSION_WALK_FROM reports: collected and sorted rather than walked project by project,
-        since a kind of name crowds in a few offerings and projects (the "gpu" partitions), and
-        the walk would read every report of those holding few or none of the matches."""
+        DIMENSION_WALK_FROM reports: sorted by project or offering name, it is collected and
+        sorted rather than walked project by project (offering by offering, on SQLite too), since
+        a kind of name crowds in a few offerings and projects (the "gpu" partitions), and the
+        walk would read every report of those holding few or none of the matches."""
         searched = self.params.name is not None or bool(self.params.q)
         return searched and total < DIMENSION_WALK_FROM
 
