@@ -15,8 +15,6 @@ SQLite file of that many demo reports.
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,11 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import (  # noqa: E402
-    BIN,
-    ROOT,
     SORT_KEYS,
     catalogue_facts,
     in_process_app,
+    issue_token,
     search_facts,
 )
 from console.demo import load_demo_data  # noqa: E402
@@ -50,16 +47,6 @@ def filters(facts: dict) -> list[str]:
         f"modified_before={dates['modified 5']}", f"created_before={dates['created 5']}",
         f"modified={dates['modified 75']}",
     ]
-
-
-def user_token(url: str, username: str) -> str:
-    """Issue an API token for a demo user (as `flask tokens create` does) and return its key."""
-    output = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "tokens", "create", username],
-        env=dict(os.environ, CONSOLE_DATABASE_URL=url, CONSOLE_SECRET_KEY="bench"),
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
-    ).stdout
-    return output.split()[-1]
 
 
 def best_time(client, path: str, headers: dict, runs: int):
@@ -84,7 +71,7 @@ def sweep(url: str, users: list[str], over: float, runs: int) -> int:
     orderings = [""] + [f"{sign}{key}" for key in SORT_KEYS for sign in ("", "-")]
     slow = 0
     for username in users:
-        headers = {"Authorization": f"Token {user_token(url, username)}"}
+        headers = {"Authorization": f"Token {issue_token(url, username)}"}
         for query in filters(facts):
             for ordering in orderings:
                 parts = [part for part in (query, ordering and f"o={ordering}") if part]

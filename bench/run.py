@@ -206,11 +206,11 @@ def hex_uuid(value) -> str:
     return value.hex if hasattr(value, "hex") else str(value).replace("-", "")
 
 
-def issue_token(url: str) -> str:
-    """Issue a fresh API token for the demo staff user and return its key."""
+def issue_token(url: str, username: str = "staff") -> str:
+    """Issue a fresh API token for a demo user (the staff user by default); return its key."""
     env = dict(os.environ, CONSOLE_DATABASE_URL=url, CONSOLE_SECRET_KEY="bench")
     output = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "tokens", "create", "staff"],
+        [str(BIN / "flask"), "--app", "wsgi", "tokens", "create", username],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
     ).stdout
     return re.findall(r"[0-9a-f]{40}", output)[-1]

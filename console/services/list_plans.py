@@ -774,23 +774,10 @@ class ListPlan:
         from the (project, id) index, so the sort is of a few rows per project instead of a
         million. (SQLite's nested loop over the projects' name index already reads them so.)
         """
-        dimension, foreign_key = DIMENSIONS[key.lstrip("-")]
-        descending = key.startswith("-")
-        own_id = BackendResource.id.desc() if descending else BackendResource.id.asc()
-        reports = (
-            select(BackendResource.id)
-            .where(foreign_key == dimension.id, *self.clauses(hinted=False))
-            .order_by(own_id)
-            .limit(depth)
-            .lateral()
-        )
-        sort = [dimension.name, dimension.id, reports.c.id]
-        return (
-            select(reports.c.id)
-            .select_from(dimension)
-            .join(reports, true())
-            .where(dimension.id.in_(self.dimension_ids(key.lstrip("-"))))
-            .order_by(*(column.desc() if descending else column.asc() for column in sort))
+        own_id = BackendResource.id.desc() if key.startswith("-") else BackendResource.id.asc()
+        return self.walk_each(
+            key, [BackendResource.id], [own_id], depth,
+            lambda dimension, reports: [dimension.name, dimension.id, reports.c.id],
         )
 
     def offering_walk(self, key: str, depth):
@@ -799,21 +786,34 @@ class ListPlan:
         order, from its (offering, key) index, so the sort is of a few rows per offering, and
         no walk reads the reports of offerings the user does not see."""
         column = ORDERING_COLUMNS[key.lstrip("-")]
+        return self.walk_each(
+            ("-" if key.startswith("-") else "") + "offering_name",
+            [BackendResource.id.label("id"), column.label("sort_key")],
+            ordering_clauses((key,)), depth,
+            lambda _dimension, reports: [reports.c.sort_key, reports.c.id],
+        )
+
+    def walk_each(self, dimension_key: str, columns: list, order: list, depth, sort):
+        """Return a select() of ids merged from a walk of each project (offering, as
+        `dimension_key` names it, "-" for descending) holding reports the user sees: a LATERAL
+        select of `columns` of at most `depth` of its reports in `order`, the whole sorted by
+        `sort(dimension, reports)` in the key's direction."""
+        dimension, foreign_key = DIMENSIONS[dimension_key.lstrip("-")]
         reports = (
-            select(BackendResource.id.label("id"), column.label("sort_key"))
-            .where(BackendResource.offering_id == Offering.id, *self.clauses(hinted=False))
-            .order_by(*ordering_clauses((key,)))
+            select(*columns)
+            .where(foreign_key == dimension.id, *self.clauses(hinted=False))
+            .order_by(*order)
             .limit(depth)
             .lateral()
         )
-        descending = key.startswith("-")
-        sort = [reports.c.sort_key, reports.c.id]
+        descending = dimension_key.startswith("-")
         return (
             select(reports.c.id)
-            .select_from(Offering)
+            .select_from(dimension)
             .join(reports, true())
-            .where(Offering.id.in_(self.dimension_ids("offering_name")))
-            .order_by(*(column.desc() if descending else column.asc() for column in sort))
+            .where(dimension.id.in_(self.dimension_ids(dimension_key.lstrip("-"))))
+            .order_by(*(column.desc() if descending else column.asc()
+                        for column in sort(dimension, reports)))
         )
 
     def dimension_ids(self, key: str):
