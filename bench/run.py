@@ -434,6 +434,10 @@ def scenarios(size: int, facts: dict) -> list[dict]:
              query=f"offering_uuid={offering_uuid}&o=-name&page_size=50", of_api="Q1 newest 50"),
         dict(label="far end: name=gpu o=offering_name last",
              query="name=gpu&o=offering_name&page_size=50&page=last", of_api="Q1 newest 50"),
+        # A project's backend ids crowd together in its offering's: the busiest pair by them.
+        dict(label="far end: busiest pair o=backend_id",
+             query=f"offering_uuid={offering_uuid}&project_uuid={project_uuid}"
+                   "&o=backend_id&page_size=50", of_api="Q1 newest 50"),
         dict(label="table far end: q=gpu o=-backend_id",
              table="q=gpu&o=-backend_id&page_size=50", fragment=True, of_api="Q1 newest 50"),
     ]

@@ -217,6 +217,39 @@ def test_a_user_of_some_offerings_gets_the_plain_answer_in_every_order(
     assert plan.way(("-name",), 4, plan.total())[0] is None
 
 
+def test_one_offering_or_project_by_date_of_update_gives_the_plain_answer(
+    world, actors, monkeypatch
+):
+    """SQLite walks the date's index with a fence, checking each row's offering and project
+    (no index serves them there): pages inside the fence and past it, for staff and for a
+    user who sees some offerings only."""
+    offering = world["offerings"][0]
+    project = world["projects"][1]
+    sqlite = db.engine.dialect.name == "sqlite"
+    holders = ({"offering_uuid": offering.uuid}, {"project_uuid": project.uuid},
+               {"offering_uuid": offering.uuid, "name": "e"})
+    for depths, ordering, holder, user in product(
+        (list_plans.SCOPE_FENCE_DEPTHS, 1), ("modified", "-modified"), holders,
+        (actors.staff, actors.agent),
+    ):
+        monkeypatch.setattr(list_plans, "SCOPE_FENCE_DEPTHS", depths)
+        params = ListParams(ordering=(ordering,), page_size=4, **holder)
+        label = f"o={ordering} {holder} fenced at {depths} for {user.username}"
+        plan = ListPlan(db.session, params, user, collect=False)
+        assert plan.fenced((ordering,), 1) == sqlite, label
+        if sqlite:
+            statement = str(plan.page_ids((ordering,), sparse=False, scope_unindexed=True))
+            column = "offering_id" if "offering_uuid" in holder else "project_id"
+            assert f"backend_resources.{column} + " in statement, label
+        assert_same_as_plain(params, user, label)
+    customer = {"customer_uuid": world["customer"].uuid}
+    reported = {"offering_uuid": offering.uuid, "created": datetime(2026, 1, 2, tzinfo=UTC)}
+    for ordering, holder in (("-created", holders[0]), ("modified", customer),
+                             ("modified", reported)):
+        plan = ListPlan(db.session, ListParams(ordering=(ordering,), **holder), actors.staff)
+        assert not plan.fenced((ordering,), 1), f"o={ordering} {holder}: an index of its own"
+
+
 def test_a_search_with_few_matches_sorted_by_offering_or_project_is_collected(world, actors):
     """Walked project by project, the projects holding few matches would be read whole (even
     where the counts say walking costs less than collecting: `collect=False`)."""
@@ -231,6 +264,48 @@ def test_a_search_with_few_matches_sorted_by_offering_or_project_is_collected(wo
         walk = list_plans.BY_DIMENSION if db.engine.dialect.name == "postgresql" else None
         assert many[:2] == unfiltered[:2] == (walk, False)
         assert_same_as_plain(replace(params, page_size=4), actors.staff, f"gpu o={ordering}")
+
+
+def test_one_offering_in_one_project_sorted_by_backend_id_is_collected(
+    world, actors, monkeypatch
+):
+    """Walked through the offering's backend id index, a project's reports could sit at its far
+    end: up to PAIR_COLLECTED_UP_TO of them are collected from the pair and sorted, with a sort
+    no index serves (even where the counts say walking costs less: `collect=False`)."""
+    offering, second, _third = world["offerings"]
+    project, _twin, _other, fourth = world["projects"]
+    unindexed_sort = {
+        "sqlite": "ORDER BY (+ backend_resources.backend_id)",
+        "postgresql": (
+            "ORDER BY coalesce(backend_resources.backend_id, backend_resources.backend_id)"
+        ),
+    }[db.engine.dialect.name]
+    for pair, ordering, user in (
+        ((offering, project), "backend_id", actors.staff),
+        ((offering, project), "-backend_id", actors.agent),  # a user who sees some offerings
+        ((second, fourth), "-backend_id", actors.staff),
+    ):
+        params = ListParams(offering_uuid=pair[0].uuid, project_uuid=pair[1].uuid,
+                            ordering=(ordering,), page_size=3)
+        label = f"{pair[0].name} in {pair[1].name} o={ordering} for {user.username}"
+        plan = ListPlan(db.session, params, user, collect=False)
+        total = plan.total()
+        assert total > 0, label
+        assert plan.way((ordering,), 3, total)[1:] == (True, False), label
+        statement = plan.page_ids((ordering,), sparse=True)
+        assert unindexed_sort in str(statement.compile(db.engine)), label
+        assert_same_as_plain(params, user, label)
+        monkeypatch.setattr(list_plans, "PAIR_COLLECTED_UP_TO", total)
+        assert plan.way((ordering,), 3, total)[1] is True, f"{label}, at the bound"
+        monkeypatch.setattr(list_plans, "PAIR_COLLECTED_UP_TO", total - 1)
+        assert plan.way((ordering,), 3, total)[1] is False, f"{label}, over the bound"
+        monkeypatch.undo()
+    for other in ({"offering_uuid": offering.uuid}, {"project_uuid": project.uuid}):
+        params = ListParams(**other, ordering=("backend_id",))
+        assert not ListPlan(db.session, params, actors.staff).pair_unordered(("backend_id",))
+    params = ListParams(offering_uuid=offering.uuid, project_uuid=project.uuid,
+                        ordering=("created",))
+    assert not ListPlan(db.session, params, actors.staff).pair_unordered(("created",))
 
 
 def test_a_list_sorted_by_one_date_and_filtered_by_the_other_gives_the_plain_answer(
