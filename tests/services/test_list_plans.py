@@ -266,6 +266,38 @@ def test_a_search_with_few_matches_sorted_by_offering_or_project_is_collected(wo
         assert_same_as_plain(replace(params, page_size=4), actors.staff, f"gpu o={ordering}")
 
 
+def test_a_list_sorted_by_project_or_offering_name_walks_them_in_order(world, actors):
+    """SQLite walks the projects (offerings) in name order (`CROSS JOIN`), each one's reports
+    checked for the dates, the search and the user's offerings; walked or collected, the same
+    pages."""
+    early = datetime(2026, 1, 1, 20, tzinfo=UTC)
+    sqlite = db.engine.dialect.name == "sqlite"
+    for ordering, filters, user in product(
+        ("project_name", "-offering_name"),
+        ({}, {"modified": early}, {"modified_before": early}, {"created_before": early},
+         {"name": "e"}, {"q": "gpu", "created_before": early}),
+        (actors.staff, actors.agent),
+    ):
+        params = ListParams(ordering=(ordering,), page_size=4, **filters)
+        label = f"o={ordering} {filters} for {user.username}"
+        plan = ListPlan(db.session, params, user)
+        assert plan.walks_dimension_in_order((ordering,)) == sqlite, label
+        statement = str(plan.page_ids((ordering,), sparse=False).compile(db.engine))
+        assert ("CROSS JOIN backend_resources" in statement) == sqlite, label
+        if sqlite and user is actors.agent:
+            assert "backend_resources.offering_id + " in statement, label
+        assert_same_as_plain(params, user, label)
+    for other in ({"offering_uuid": world["offerings"][0].uuid},
+                  {"project_uuid": world["projects"][0].uuid}, {"flags": ("duplicate",)}):
+        params = ListParams(ordering=("project_name",), modified=early, **other)
+        plan = ListPlan(db.session, params, actors.staff)
+        assert not plan.walks_dimension_in_order(("project_name",)), other
+    params = ListParams(ordering=("project_name", "-created"))
+    assert not ListPlan(db.session, params, actors.staff).walks_dimension_in_order(
+        ("project_name", "-created")
+    )
+
+
 def test_one_offering_in_one_project_sorted_by_backend_id_is_collected(
     world, actors, monkeypatch
 ):
