@@ -117,6 +117,17 @@ def assert_same_as_plain(params: ListParams, user, label: str) -> None:
             assert_first_page_counted_as_plain(plan, expected, f"{label} (collect={collect})")
 
 
+def at_each_depth(monkeypatch, constant: str, orderings, variants, actors):
+    """Yield (depths, ordering, variant, user) for staff and the agent, with the plans'
+    `constant` (a number of page depths a walk reads) as it is, then 1: pages inside the walk
+    and past it."""
+    for depths, ordering, variant, user in product(
+        (getattr(list_plans, constant), 1), orderings, variants, (actors.staff, actors.agent)
+    ):
+        monkeypatch.setattr(list_plans, constant, depths)
+        yield depths, ordering, variant, user
+
+
 def assert_first_page_counted_as_plain(plan: ListPlan, expected: list, label: str) -> None:
     """Check the first page read with its count in one statement, whichever way the last
     counts seen choose (walking, collecting) and whether the caller knows the count."""
@@ -228,11 +239,9 @@ def test_one_offering_or_project_by_date_of_update_gives_the_plain_answer(
     sqlite = db.engine.dialect.name == "sqlite"
     holders = ({"offering_uuid": offering.uuid}, {"project_uuid": project.uuid},
                {"offering_uuid": offering.uuid, "name": "e"})
-    for depths, ordering, holder, user in product(
-        (list_plans.SCOPE_FENCE_DEPTHS, 1), ("modified", "-modified"), holders,
-        (actors.staff, actors.agent),
+    for depths, ordering, holder, user in at_each_depth(
+        monkeypatch, "SCOPE_FENCE_DEPTHS", ("modified", "-modified"), holders, actors
     ):
-        monkeypatch.setattr(list_plans, "SCOPE_FENCE_DEPTHS", depths)
         params = ListParams(ordering=(ordering,), page_size=4, **holder)
         label = f"o={ordering} {holder} fenced at {depths} for {user.username}"
         plan = ListPlan(db.session, params, user, collect=False)
@@ -296,6 +305,35 @@ def test_a_list_sorted_by_project_or_offering_name_walks_them_in_order(world, ac
     assert not ListPlan(db.session, params, actors.staff).walks_dimension_in_order(
         ("project_name", "-created")
     )
+
+
+def test_a_search_walked_project_by_project_takes_the_rest_from_the_trigram_index(
+    world, actors, monkeypatch
+):
+    """PostgreSQL walks a few of each project's (offering's) reports, then takes the rest of its
+    matches from the trigram index: the same pages whichever part holds them, and however few
+    the walk reads (one page's depth: the trigram index holds nearly every match)."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    searches = ({"q": "gpu"}, {"name": "node"}, {"q": "école"}, {"name": "a%b"})
+    for depths, ordering, search, user in at_each_depth(
+        monkeypatch, "DIMENSION_FENCE_DEPTHS", ("offering_name", "-project_name"), searches, actors
+    ):
+        params = ListParams(ordering=(ordering,), page_size=3, **search)
+        label = f"o={ordering} {search} walking {depths} depths for {user.username}"
+        plan = ListPlan(db.session, params, user, collect=False)
+        statement = str(plan.items_select((ordering,), walk=plan.own_walk((ordering,)),
+                                          sparse=False))
+        assert ("UNION ALL" in statement) == postgresql, label
+        assert_same_as_plain(params, user, label)
+        if postgresql and depths == 1:
+            # Each depth's walk, its edge in every place: the ids in the plain order, once each.
+            expected = plain(params, user)
+            for depth in range(1, 17):
+                walk = plan.searched_dimension_walk(ordering, depth).limit(depth)
+                assert list(db.session.scalars(walk)) == expected[:depth], f"{label} to {depth}"
+    for short in ({"q": "gp"}, {"name": "no"}, {"q": "gpu", "name": "x"}):
+        plan = ListPlan(db.session, ListParams(ordering=("offering_name",), **short), actors.staff)
+        assert not plan.trigram_searched(), short
 
 
 def test_one_offering_in_one_project_sorted_by_backend_id_is_collected(
