@@ -307,14 +307,17 @@ def test_a_list_sorted_by_project_or_offering_name_walks_them_in_order(world, ac
     )
 
 
-def test_a_search_walked_project_by_project_takes_the_rest_from_the_trigram_index(
-    world, actors, monkeypatch
+def test_a_search_walked_project_by_project_takes_the_rest_from_the_index(
+    triaged, actors, monkeypatch
 ):
     """PostgreSQL walks a few of each project's (offering's) reports, then takes the rest of its
-    matches from the trigram index: the same pages whichever part holds them, and however few
-    the walk reads (one page's depth: the trigram index holds nearly every match)."""
+    matches from the trigram index (or the metadata's): the same pages whichever part holds
+    them, and however few the walk reads (one page's depth: the index holds nearly every
+    match)."""
     postgresql = db.engine.dialect.name == "postgresql"
-    searches = ({"q": "gpu"}, {"name": "node"}, {"q": "école"}, {"name": "a%b"})
+    searches = ({"q": "gpu"}, {"name": "node"}, {"q": "école"}, {"name": "a%b"},
+                {"metadata": parse_metadata_filter("partition=gpu")},
+                {"metadata": parse_metadata_filter("partition=cpu"), "q": "c"})
     for depths, ordering, search, user in at_each_depth(
         monkeypatch, "DIMENSION_FENCE_DEPTHS", ("offering_name", "-project_name"), searches, actors
     ):
@@ -331,9 +334,10 @@ def test_a_search_walked_project_by_project_takes_the_rest_from_the_trigram_inde
             for depth in range(1, 17):
                 walk = plan.searched_dimension_walk(ordering, depth).limit(depth)
                 assert list(db.session.scalars(walk)) == expected[:depth], f"{label} to {depth}"
-    for short in ({"q": "gp"}, {"name": "no"}, {"q": "gpu", "name": "x"}):
+    for short in ({"q": "gp"}, {"name": "no"}, {"q": "gp", "name": "x"},
+                  {"metadata": parse_metadata_filter("limits.cpu>300;partition!=gpu")}):
         plan = ListPlan(db.session, ListParams(ordering=("offering_name",), **short), actors.staff)
-        assert not plan.trigram_searched(), short
+        assert not plan.found_by_an_index(), short
 
 
 def test_one_offering_in_one_project_sorted_by_backend_id_is_collected(
