@@ -186,7 +186,7 @@ PLANNED_COLLECT_KEYS = frozenset({"name", "created"})
 # The filters on a date (each with an index of its own), and those a list sorted by project or
 # offering name may have for SQLite to walk them in name order (`walks_dimension_in_order`).
 DATE_FILTERS = ("created", "created_before", "modified", "modified_before")
-IN_ORDER_FILTERS = frozenset({*DATE_FILTERS, "name", "q", "dismissed"})
+IN_ORDER_FILTERS = frozenset({*DATE_FILTERS, "name", "q", "dismissed", "flags"})
 # The other date of each date sort key, and the filters on it.
 CROSSED_DATES = {
     "created": ("modified", "modified_before"),

@@ -277,14 +277,15 @@ def test_a_search_with_few_matches_sorted_by_offering_or_project_is_collected(wo
 
 def test_a_list_sorted_by_project_or_offering_name_walks_them_in_order(world, actors):
     """SQLite walks the projects (offerings) in name order (`CROSS JOIN`), each one's reports
-    checked for the dates, the search and the user's offerings; walked or collected, the same
-    pages."""
+    checked for the dates, the search, the flags and the user's offerings; walked or
+    collected, the same pages."""
     early = datetime(2026, 1, 1, 20, tzinfo=UTC)
     sqlite = db.engine.dialect.name == "sqlite"
     for ordering, filters, user in product(
         ("project_name", "-offering_name"),
         ({}, {"modified": early}, {"modified_before": early}, {"created_before": early},
-         {"name": "e"}, {"q": "gpu", "created_before": early}),
+         {"name": "e"}, {"q": "gpu", "created_before": early}, {"flags": ("-imported",)},
+         {"flags": ("stale",), "stale_days": (datetime.now(UTC) - early).days + 1}),
         (actors.staff, actors.agent),
     ):
         params = ListParams(ordering=(ordering,), page_size=4, **filters)
@@ -297,7 +298,8 @@ def test_a_list_sorted_by_project_or_offering_name_walks_them_in_order(world, ac
             assert "backend_resources.offering_id + " in statement, label
         assert_same_as_plain(params, user, label)
     for other in ({"offering_uuid": world["offerings"][0].uuid},
-                  {"project_uuid": world["projects"][0].uuid}, {"flags": ("duplicate",)}):
+                  {"project_uuid": world["projects"][0].uuid},
+                  {"metadata": parse_metadata_filter("partition=gpu")}):
         params = ListParams(ordering=("project_name",), modified=early, **other)
         plan = ListPlan(db.session, params, actors.staff)
         assert not plan.walks_dimension_in_order(("project_name",)), other
