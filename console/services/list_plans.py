@@ -136,8 +136,9 @@ DIMENSIONS = {
 # A search sorted by project or offering name is walked project by project from this many
 # matches; fewer are collected and sorted (tens of milliseconds at most).
 DIMENSION_WALK_FROM = 100_000
-# A search walked project by project reads this many times the page's depth of each one's
-# reports, then takes the rest of its matches from the trigram index (`searched_dimension_walk`).
+# A list an index finds, walked project by project, reads this many times the page's depth of
+# each one's reports, then takes the rest of its matches from that index
+# (`searched_dimension_walk`).
 DIMENSION_FENCE_DEPTHS = 40
 # Sort keys no index gives in order within one offering and project (its (offering, project,
 # created, id) index gives the date reported; the name comes from the offering's or project's
@@ -741,15 +742,18 @@ class ListPlan:
 
     def walks_dimension_in_order(self, ordering: tuple[str, ...]) -> bool:
         """Tell whether SQLite is told to walk the projects (offerings) in name order, each
-        one's reports from its (project, id) index, for a list filtered by a date (`InOrder`).
+        one's reports from its (project, id) index (`InOrder`), for a list filtered by dates, a
+        search, flags or the dismissed view alone (IN_ORDER_FILTERS), when it is walked at all.
 
-        Without statistics it reads the date's matches from the date's index and sorts them
-        all (`modified` the day after which a quarter were last updated, by project name:
-        0.33 s at a million), where the walk finds a page of a match that dense in a few
-        hundred rows; the walk is what it takes unfiltered anyway. The user's offerings are
-        checked row by row (`scope_unindexed`): read from the offering index they would come
-        first, in no name order (the demo agent's took 0.35 to 0.7 s). Not with a filter of
-        an offering, project or customer, whose own index the walk would then read past.
+        Without statistics, for a date filter (or `flag=stale`) it reads the date's matches
+        from the date's index and sorts them all (`modified` the day after which a quarter
+        were last updated, by project name: 0.33 s at a million; `flag=stale` 1.07 s), where
+        the walk finds a page of a match that dense in a few hundred rows; the walk is what it
+        takes unfiltered anyway. The user's offerings are checked row by row
+        (`clauses_unindexed`): read from the offering index they would come first, in no name
+        order (the demo agent's took 0.35 to 0.7 s). Not with a filter of an offering, project
+        or customer, whose own index the walk would then read past. A match that crowds in the
+        last projects would be walked to (a sparse one is collected instead: `way`).
         """
         return (
             self.sqlite
