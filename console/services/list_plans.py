@@ -105,6 +105,7 @@ from console.services.queries import (
     ListParams,
     catalogue_clauses,
     columns_select,
+    directed,
     filter_clauses,
     ordering_clauses,
     with_relations,
@@ -263,6 +264,11 @@ def plan_stable(params: ListParams) -> bool:
     """Tell whether the best plan of the list's statements is the same whatever the values of its
     filters (and not computed from the clock, as the stale cutoff is)."""
     return only_filters(params, PLAN_STABLE_FILTERS) and not moves_with_the_clock(params.flags)
+
+
+def sorted_by_a_dimension(ordering: tuple[str, ...]) -> bool:
+    """Tell whether the list is sorted by project or offering name alone (ties by id)."""
+    return len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
 
 
 def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
@@ -722,7 +728,7 @@ class ListPlan:
     def walks_a_dimension(self, ordering: tuple[str, ...]) -> bool:
         """Tell whether the page is read project by project (or offering by offering) in name
         order (`dimension_walk`, PostgreSQL)."""
-        return not self.sqlite and len(ordering) == 1 and ordering[0].lstrip("-") in DIMENSIONS
+        return not self.sqlite and sorted_by_a_dimension(ordering)
 
     def walks_each_offering(self, ordering: tuple[str, ...]) -> bool:
         """Tell whether the page is merged from walks of each offering the user sees, in the
@@ -757,8 +763,7 @@ class ListPlan:
         """
         return (
             self.sqlite
-            and len(ordering) == 1
-            and ordering[0].lstrip("-") in DIMENSIONS
+            and sorted_by_a_dimension(ordering)
             and only_filters(self.params, IN_ORDER_FILTERS)
         )
 
@@ -789,7 +794,7 @@ class ListPlan:
             ids = self.offering_walk(ordering[0], self.place("page_depth"))
         else:
             ids = self.page_ids(ordering, sparse=sparse, past_fence=past_fence,
-                                scope_unindexed=fenced and self.scope_fenced(ordering))
+                                checked_row_by_row=fenced and self.scope_fenced(ordering))
         if fenced:
             ids = ids.where(self.fence(ordering[0]))
         ids = ids.limit(self.place("page_limit")).offset(self.place("page_offset"))
@@ -814,11 +819,11 @@ class ListPlan:
 
     def page_ids(
         self, ordering: tuple[str, ...], *, sparse: bool, past_fence: bool = False,
-        scope_unindexed: bool = False,
+        checked_row_by_row: bool = False,
     ):
         """Return a select() of the list's ids in `ordering` (to be cut to the page): walking
         the sort key's index (the user's offerings, and the offering or project filtered by,
-        checked row by row: `scope_unindexed`), or the projects (offerings) in name order on
+        `checked_row_by_row`, `clauses_unindexed`), or the projects (offerings) in name order on
         SQLite (`walks_dimension_in_order`), or,
         `sparse`, collecting the matches and sorting them (on PostgreSQL too when a fenced walk
         found the page `past_fence`)."""
@@ -829,14 +834,15 @@ class ListPlan:
             rows = InOrder(dimension, BackendResource, dimension.id == foreign_key)
             statement = statement.select_from(rows)
             keys.clear()
-            scope_unindexed = True
+            checked_row_by_row = True
         if "project_name" in keys:
             statement = statement.join(BackendResource.project)
         if "offering_name" in keys:
             statement = statement.join(BackendResource.offering)
         if not sparse:
             # Walk the sort key's index, checking each row, until the page is filled.
-            clauses = self.clauses_unindexed() if scope_unindexed else self.clauses(hinted=False)
+            clauses = (self.clauses_unindexed() if checked_row_by_row
+                       else self.clauses(hinted=False))
             return statement.where(*clauses).order_by(*ordering_clauses(ordering))
         # Few matches: collect them where the hints point and sort them. SQLite reads a unary
         # + as "do not walk an index for this sort key"; PostgreSQL is left to its statistics,
@@ -856,7 +862,7 @@ class ListPlan:
         """
         if self.found_by_an_index():
             return self.searched_dimension_walk(key, depth)
-        own_id = BackendResource.id.desc() if key.startswith("-") else BackendResource.id.asc()
+        own_id = directed(BackendResource.id, descending=key.startswith("-"))
         return self.walk_each(
             key, [BackendResource.id], [own_id], depth,
             lambda dimension, reports: [dimension.name, dimension.id, reports.c.id],
@@ -890,7 +896,7 @@ class ListPlan:
         fence = depth * DIMENSION_FENCE_DEPTHS
 
         def in_order(column):
-            return column.desc() if descending else column.asc()
+            return directed(column, descending=descending)
 
         def head():
             """The ids of the dimension's first `fence` reports (index only)."""
@@ -937,14 +943,7 @@ class ListPlan:
             select(parts.c.id).order_by(in_order(parts.c.id)).limit(depth)
             .correlate(dimension).lateral()
         )
-        return (
-            select(reports.c.id)
-            .select_from(dimension)
-            .join(reports, true())
-            .where(dimension.id.in_(self.dimension_ids(key.lstrip("-"))))
-            .order_by(*(in_order(column) for column in (dimension.name, dimension.id,
-                                                         reports.c.id)))
-        )
+        return self.merge_walks(key, reports, [dimension.name, dimension.id, reports.c.id])
 
     def offering_walk(self, key: str, depth):
         """Return a select() of ids in the order of `key` (a column of the reports), for
@@ -972,14 +971,20 @@ class ListPlan:
             .limit(depth)
             .lateral()
         )
+        return self.merge_walks(dimension_key, reports, sort(dimension, reports))
+
+    def merge_walks(self, dimension_key: str, reports, sort: list):
+        """Return a select() of the ids of `reports` (a LATERAL select with an `id` column)
+        for each project (offering, as `dimension_key` names it, "-" for descending) holding
+        reports the user sees, sorted by the `sort` columns in the key's direction."""
+        dimension, _foreign_key = DIMENSIONS[dimension_key.lstrip("-")]
         descending = dimension_key.startswith("-")
         return (
             select(reports.c.id)
             .select_from(dimension)
             .join(reports, true())
             .where(dimension.id.in_(self.dimension_ids(dimension_key.lstrip("-"))))
-            .order_by(*(column.desc() if descending else column.asc()
-                        for column in sort(dimension, reports)))
+            .order_by(*(directed(column, descending=descending) for column in sort))
         )
 
     def dimension_ids(self, key: str):
@@ -1061,7 +1066,7 @@ class ListPlan:
         then sorts all of them (0.4 s for the demo agent's 600,000 at a million, by date of
         update or with a name search), where walking the date's index and checking each row's
         offering finds a page of 50 in under 100 rows. The walk is told to
-        (`scope_unindexed`), and stops SCOPE_FENCE_DEPTHS times the page's depth into the
+        (`clauses_unindexed`), and stops SCOPE_FENCE_DEPTHS times the page's depth into the
         index: a user who sees fewer than one report in that many has the page collected past
         the fence as before, after a walk of a few thousand index entries. Not by name or
         backend id (an index orders them within each offering, and SQLite reads each of the

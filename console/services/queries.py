@@ -382,10 +382,15 @@ def ordering_clauses(ordering: tuple[str, ...]) -> list:
         descending = key.startswith("-")
         name = key.lstrip("-")
         columns = [ORDERING_COLUMNS[name], *TIE_BREAKERS.get(name, ())]
-        clauses.extend(column.desc() if descending else column.asc() for column in columns)
+        clauses.extend(directed(column, descending=descending) for column in columns)
     last_descending = ordering[-1].startswith("-") if ordering else True
-    clauses.append(BackendResource.id.desc() if last_descending else BackendResource.id.asc())
+    clauses.append(directed(BackendResource.id, descending=last_descending))
     return clauses
+
+
+def directed(column, *, descending: bool):
+    """Return `column` as an ORDER BY clause in the given direction."""
+    return column.desc() if descending else column.asc()
 
 
 @dataclass

@@ -247,7 +247,7 @@ def test_one_offering_or_project_by_date_of_update_gives_the_plain_answer(
         plan = ListPlan(db.session, params, user, collect=False)
         assert plan.fenced((ordering,), 1) == sqlite, label
         if sqlite:
-            statement = str(plan.page_ids((ordering,), sparse=False, scope_unindexed=True))
+            statement = str(plan.page_ids((ordering,), sparse=False, checked_row_by_row=True))
             column = "offering_id" if "offering_uuid" in holder else "project_id"
             assert f"backend_resources.{column} + " in statement, label
         assert_same_as_plain(params, user, label)
