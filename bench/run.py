@@ -423,6 +423,11 @@ def scenarios(size: int, facts: dict) -> list[dict]:
     rows.append(dict(label=f"table dates crossed: {name}={day}",
                      table=f"{name}={day}&o={ordering}&page_size=50", fragment=True,
                      of_api="Q1 newest 50"))
+    # Last updated before the day after which a quarter were: three quarters of the reports,
+    # which the select counts count per (offering, project) pair.
+    rows.append(dict(label=f"table dates: modified_before={dates['modified 75']}",
+                     table=f"modified_before={dates['modified 75']}&page_size=50",
+                     fragment=True, of_api="Q1 newest 50"))
     # A search whose matches crowd at the far end of the sort key (no target): the demo's
     # "gpu" reports have the lowest backend ids.
     rows += [

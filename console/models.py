@@ -292,6 +292,12 @@ class BackendResource(db.Model):
             "ix_backend_resources_offering_project_created",
             "offering_id", "project_id", "created", "id",
         ),
+        # A date filter alone (either date) is counted per pair in its range of one of these
+        # (`filter_options.counted_in_pair_ranges`), not looked up match by match.
+        Index(
+            "ix_backend_resources_offering_project_modified",
+            "offering_id", "project_id", "modified", "id",
+        ),
         # Each sort key with the id that breaks its ties, so that any page is an index walk.
         Index("ix_backend_resources_name", "name", "id"),
         # Reports bearing any of a few names, newest first, without reading the rows.

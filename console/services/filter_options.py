@@ -34,8 +34,10 @@ from console.services.queries import (
 )
 
 SELECT_KEYS = ("customer_uuid", "project_uuid", "offering_uuid")
-# Filters the (offering, project, created) index answers for each pair (`counted_in_pair_ranges`).
-DATE_FILTERS = frozenset({"created", "created_before"})
+# The filters of each date that its (offering, project, date) index answers for each pair
+# (`counted_in_pair_ranges`): one date's, not both (the other would be looked up row by row).
+CREATED_FILTERS = frozenset({"created", "created_before"})
+MODIFIED_FILTERS = frozenset({"modified", "modified_before"})
 
 
 @dataclass
@@ -215,19 +217,22 @@ def build_pair_counts_select(dialect: str, shared: ListParams, user):
 
 
 def dated_only(shared: ListParams) -> bool:
-    """Tell whether a date filter is all the selects' shared filters hold besides the view
-    (`flag=-stale`, the reports created since the stale cutoff, is one)."""
+    """Tell whether filters of one date are all the selects' shared filters hold besides the
+    view (`flag=-stale`, the reports created since the stale cutoff, is one of `created`)."""
     recent = shared.flags == (f"-{STALE}",)
-    dated = recent or shared.created is not None or shared.created_before is not None
-    allowed = {*DATE_FILTERS, "dismissed", *(("flags",) if recent else ())}
-    return dated and only_filters(shared, allowed)
+    if recent or any(getattr(shared, key) is not None for key in CREATED_FILTERS):
+        view = ("dismissed", "flags") if recent else ("dismissed",)
+        return only_filters(shared, {*CREATED_FILTERS, *view})
+    updated = any(getattr(shared, key) is not None for key in MODIFIED_FILTERS)
+    return updated and only_filters(shared, {*MODIFIED_FILTERS, "dismissed"})
 
 
 def counted_in_pair_ranges(shared: ListParams, user):
-    """Return a select() of (project id, offering id, reports) for a date filter: each pair of
-    the tallies with its matching reports counted in its range of the (offering, project,
-    created) index, which holds every column the filter reads, instead of looking every match
-    up for its pair (reports of the last nine days of a million: 265 against 14 ms on SQLite)."""
+    """Return a select() of (project id, offering id, reports) for filters of one date: each
+    pair of the tallies with its matching reports counted in its range of the (offering,
+    project, date) index, which holds every column the filter reads, instead of looking every
+    match up for its pair (reports of the last nine days of a million: 265 against 14 ms on
+    SQLite; last updated before the median day: 1.0 s against 65 ms)."""
     pair = BackendResourceTally
     reports = (
         select(func.count())

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -34,6 +34,7 @@ from console.services.dismissals import dismiss_backend_resource, restore_backen
 from console.services.filter_options import (
     SELECT_KEYS,
     count_filter_options,
+    dated_only,
     pair_counts_select,
 )
 from console.services.flags import DISMISSED_ANY, DISMISSED_HIDDEN, DISMISSED_ONLY
@@ -860,6 +861,22 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
         {"flags": ("-stale",)}, {"flags": ("-stale",), "customer_uuid": triaged["customer"].uuid},
         {"flags": ("-stale",), "created_before": datetime.now(UTC) - timedelta(hours=12)},
         {"flags": ("-stale", "-imported")},
+        # ... and of the (offering, project, modified) index (the triage above updated the
+        # first offering's reports: they were last updated now, the others on 1-3 January).
+        {"modified": datetime(2026, 1, 2, tzinfo=UTC)},
+        {"modified_before": datetime(2026, 1, 1, 20, tzinfo=UTC)},
+        {"modified": datetime(2026, 1, 1, 10, tzinfo=UTC),
+         "modified_before": datetime(2026, 1, 2, 6, tzinfo=UTC)},
+        {"modified_before": datetime.now(UTC) - timedelta(minutes=1),
+         "offering_uuid": offering.uuid},
+        {"modified": datetime.now(UTC) - timedelta(days=1),
+         "customer_uuid": triaged["customer"].uuid},
+        # Both dates, or one with another filter: the matches are grouped instead.
+        {"created_before": datetime(2026, 1, 1, 12, tzinfo=UTC),
+         "modified": datetime(2026, 1, 1, 20, tzinfo=UTC)},
+        {"flags": ("-stale",), "modified_before": datetime(2026, 1, 2, tzinfo=UTC)},
+        {"modified": datetime(2026, 1, 1, 20, tzinfo=UTC), "name": "gpu"},
+        {"modified_before": datetime(2026, 1, 2, tzinfo=UTC), "flags": ("-imported",)},
     ]
     views = (DISMISSED_HIDDEN, DISMISSED_ONLY, DISMISSED_ANY)
     for case, dismissed, user in product(cases, views, (actors.staff, actors.agent)):
@@ -882,6 +899,48 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
             assert sum(expected.values()) < db.session.scalar(
                 select(func.sum(BackendResourceTally.reports))
             )
+
+
+def sqlite_query_plan(statement) -> str:
+    """Run `statement` and return SQLite's EXPLAIN QUERY PLAN of it, as it ran (its details)."""
+    ran = []
+
+    def remember(_connection, _cursor, sql, parameters, _context, _executemany):
+        ran.append((sql, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        db.session.execute(statement).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    sql, parameters = ran[-1]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+    return "\n".join(row[-1] for row in plan)
+
+
+def test_filters_of_one_date_are_counted_in_each_pairs_range_of_its_index(triaged, actors):
+    """The select counts of one date's filters alone (with the dismissed view) count each pair's
+    matches in its range of the (offering, project, date) index, which holds every column they
+    read, instead of looking every match up (SQLite tells the index it searches). Both dates,
+    or a date and another filter, are grouped as any other filter is."""
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    for case, index in (
+        ({"created_before": moment}, "created"),
+        ({"created": moment, "dismissed": DISMISSED_ANY}, "created"),
+        ({"flags": ("-stale",)}, "created"),
+        ({"modified_before": moment}, "modified"),
+        ({"modified": moment, "modified_before": moment + timedelta(days=1)}, "modified"),
+        ({"modified_before": moment, "dismissed": DISMISSED_ANY}, "modified"),
+        ({"created": moment, "modified": moment}, None),
+        ({"flags": ("-stale",), "modified": moment}, None),
+        ({"modified": moment, "q": "gpu"}, None),
+        ({"modified": moment, "flags": ("-imported",)}, None),
+    ):
+        params = ListParams(**case)
+        assert dated_only(params) == (index is not None), case
+        if index and db.engine.dialect.name == "sqlite":
+            plan = sqlite_query_plan(pair_counts_select(db.session, params, actors.staff))
+            assert f"COVERING INDEX ix_backend_resources_offering_project_{index}" in plan, case
 
 
 def test_two_reports_of_one_pair_written_at_once_are_both_duplicates(app, actors, factory):
