@@ -311,10 +311,23 @@ def duplicate_reports(session, report: BackendResource, limit: int = 20) -> list
     )
 
 
+class ReportsByBackendId:
+    """The reports' columns for the catalogue clauses of a list filtered by backend id, the
+    project's as an expression no index serves: the backend id names a report or two, found
+    from an index of it ((offering, backend id), or (backend id, id)), each one's project then
+    checked. (Without statistics, SQLite walked the project's (project, created) index instead,
+    the site agent's check of one account in its offering and project: 0.1 s at a million.)"""
+
+    name = BackendResource.name
+    offering_id = BackendResource.offering_id
+    project_id = BackendResource.project_id + 0
+
+
 def filter_clauses(params: ListParams) -> list:
     """Return the WHERE clauses for the filters that are set."""
-    clauses = catalogue_clauses(params, BackendResource)
-    if params.backend_id is not None:
+    by_backend_id = params.backend_id is not None
+    clauses = catalogue_clauses(params, ReportsByBackendId if by_backend_id else BackendResource)
+    if by_backend_id:
         clauses.append(BackendResource.backend_id == params.backend_id)
     if params.q:
         clauses.append(

@@ -46,6 +46,7 @@ from console.services.queries import (
     ORDERING_CHOICES,
     InvalidPage,
     ListParams,
+    backend_resources_count_select,
     backend_resources_select,
     page_of_backend_resources,
 )
@@ -428,6 +429,11 @@ def test_catalogue_filters_and_their_mixes_give_the_plain_answer(world, actors):
         {"project_uuid": project.uuid, "created": datetime(2026, 1, 2, tzinfo=UTC)},
         {"name": "gpu", "modified_before": datetime(2026, 1, 2, tzinfo=UTC)},
         {"backend_id": "GPU NODE 01-0"},
+        # The site agent's check of one account: its backend id, offering and project.
+        {"backend_id": "acct-003", "offering_uuid": offering.uuid, "project_uuid": twin.uuid},
+        {"backend_id": "acct-003", "offering_uuid": offering.uuid, "project_uuid": project.uuid},
+        {"backend_id": "GPU NODE 01-0", "project_uuid": twin.uuid},
+        {"backend_id": "gpu node 01-1_2", "customer_uuid": world["customer"].uuid},
         {"q": "node", "offering_uuid": offering.uuid},
         {"offering_uuid": uuid.uuid4()},
         {"project_uuid": uuid.uuid4(), "name": "gpu"},
@@ -436,6 +442,31 @@ def test_catalogue_filters_and_their_mixes_give_the_plain_answer(world, actors):
                                         ("-created", "project_name", "-offering_name")):
         params = ListParams(**case, ordering=(ordering,), page_size=6)
         assert_same_as_plain(params, user, f"{case} o={ordering} for {user.username}")
+
+
+def test_the_agents_check_of_one_backend_id_reads_that_backend_ids_index(world, actors):
+    """The site agent asks for one backend id in its offering and project: counted and read from
+    the (offering, backend id) index, the project checked on the one or two reports found, and
+    collected (the page holds every match), not walked along the project's or offering's
+    reports by date, whatever the plan knows of the user's reports (SQLite tells the index)."""
+    offering, twin = world["offerings"][0], world["projects"][1]
+    for backend_id, user in product(("acct-003", "nothing here"), (actors.staff, actors.agent)):
+        params = ListParams(backend_id=backend_id, offering_uuid=offering.uuid,
+                            project_uuid=twin.uuid, page_size=100)
+        label = f"{backend_id} for {user.username}"
+        plan = ListPlan(db.session, params, user)
+        total = plan.total()
+        assert total == len(plain(params, user)) == (backend_id == "acct-003"), label
+        assert plan.way(params.ordering, 1, 1)[:2] == (None, True), label
+        if db.engine.dialect.name != "sqlite":
+            continue
+        count = backend_resources_count_select(params, user)
+        page = plan.items_select(params.ordering, walk=None, sparse=True,
+                                 columns=(BackendResource.id,))
+        place = {"page_limit": 1, "page_offset": 0, "page_depth": 1, "fence_rows": 1}
+        for statement, values in ((count, None), (page, place)):
+            found = sqlite_query_plan(statement, values)
+            assert "INDEX ix_backend_resources_offering_backend_id" in found, (label, found)
 
 
 def test_a_list_seen_empty_reads_no_page(world, actors, factory, count_statements):
@@ -901,7 +932,7 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
             )
 
 
-def sqlite_query_plan(statement) -> str:
+def sqlite_query_plan(statement, values: dict | None = None) -> str:
     """Run `statement` and return SQLite's EXPLAIN QUERY PLAN of it, as it ran (its details)."""
     ran = []
 
@@ -910,7 +941,7 @@ def sqlite_query_plan(statement) -> str:
 
     event.listen(db.engine, "before_cursor_execute", remember)
     try:
-        db.session.execute(statement).all()
+        db.session.execute(statement, values or {}).all()
     finally:
         event.remove(db.engine, "before_cursor_execute", remember)
     sql, parameters = ran[-1]
