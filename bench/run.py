@@ -38,6 +38,7 @@ import threading
 import time
 import tracemalloc
 import urllib.parse
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +183,16 @@ def catalogue_facts(url: str) -> dict:
             "SELECT id, uuid FROM backend_resources ORDER BY id LIMIT 1 OFFSET "
             "(SELECT count(*) / 2 FROM backend_resources)"
         )).one()
+        # An account of the busiest pair, as the site agent asks for it before reporting it.
+        account = connection.execute(text(
+            "SELECT backend_id FROM backend_resources WHERE offering_id = :offering AND "
+            "project_id = :project ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM "
+            "backend_resources WHERE offering_id = :offering AND project_id = :project)"
+        ), {"offering": offering, "project": project}).scalar()
+        account_reports = connection.execute(text(
+            "SELECT count(*) FROM backend_resources WHERE offering_id = :offering AND "
+            "project_id = :project AND backend_id = :account"
+        ), {"offering": offering, "project": project, "account": account}).scalar()
         # The days before which a twentieth of the reports were last updated (reported), and
         # after which a quarter were: filters whose matches sit at the far end of the other
         # date's order.
@@ -197,6 +208,7 @@ def catalogue_facts(url: str) -> dict:
         "offering": (offering, hex_uuid(offering_uuid)),
         "project": (project, hex_uuid(project_uuid)),
         "report": (report_id, hex_uuid(report_uuid)),
+        "account": (account, account_reports),
         "dates": dates,
     }
 
@@ -446,6 +458,17 @@ def scenarios(size: int, facts: dict) -> list[dict]:
         dict(label="table far end: q=gpu o=-backend_id",
              table="q=gpu&o=-backend_id&page_size=50", fragment=True, of_api="Q1 newest 50"),
     ]
+    # The site agent's check of one account before it reports it (its token; no target): an
+    # account of the busiest pair, and one it has not reported. Uuids hyphenated, as it sends.
+    pair = (f"offering_uuid={uuid.UUID(offering_uuid)}&project_uuid={uuid.UUID(project_uuid)}"
+            "&page_size=100")
+    account = urllib.parse.quote(facts["account"][0])
+    rows += [
+        dict(label="agent check: an account", query=f"backend_id={account}&{pair}",
+             agent=True, of_api="Q1 newest 50"),
+        dict(label="agent check: a new account", query=f"backend_id=not-reported-yet&{pair}",
+             agent=True, of_api="Q1 newest 50"),
+    ]
     for source in rows[:4]:
         for fragment in (False, True):
             label = f"{source['label'][:2]} table {'fragment' if fragment else 'page'}"
@@ -510,7 +533,8 @@ def run_scenario(row: dict, servers: dict, args, expected: dict, reference: dict
             path = f"{TABLE}{'counts' if row.get('counts') else ''}?{row['table']}"
             runs[kind] = lambda c=client, p=path, e=extra: c.get(p, extra=e)
         else:
-            runs[kind] = api_call(servers[kind], row, expected.get(row["label"]))
+            client = servers[f"{kind}-agent" if row.get("agent") else kind]
+            runs[kind] = api_call(client, row, expected.get(row["label"]))
         compared = reference.get(row.get("of_api") or ("Q1 newest 50" if "of_q1" in row else ""))
         if compared is not None:
             runs[f"{kind} ref"] = api_call(servers[kind], compared, None)
@@ -845,7 +869,8 @@ def bench_size(size: int, args, deadline: float, seeding: dict):
     every_row = scenarios(size, facts)
     reference = {row["label"]: row for row in every_row}
     rows = [row for row in every_row if not args.only or row["label"].startswith(args.only)]
-    expected = {"Q2 name=gpu": facts["gpu"], "Q1 newest 50": size}
+    expected = {"Q2 name=gpu": facts["gpu"], "Q1 newest 50": size,
+                "agent check: an account": facts["account"][1], "agent check: a new account": 0}
     results: dict = {}
     with contextlib.ExitStack() as stack:
         servers = {"datasette_db": sqlite_path.stem}
@@ -855,6 +880,8 @@ def bench_size(size: int, args, deadline: float, seeding: dict):
             port = stack.enter_context(app_server(database["url"]))
             servers[kind] = Client(port, {"Authorization": f"Token {token}"})
             servers[f"{kind}-console"] = Client.logged_in(port)
+            agent = issue_token(database["url"], "agent")
+            servers[f"{kind}-agent"] = Client(port, {"Authorization": f"Token {agent}"})
             other = catalogue_facts(database["url"])
             if other["report"][1] != facts["report"][1]:
                 raise RuntimeError(f"{kind} {size}: not the same demo data as the SQLite file")
