@@ -315,8 +315,9 @@ class ReportsByBackendId:
     """The reports' columns for the catalogue clauses of a list filtered by backend id, the
     project's as an expression no index serves: the backend id names a report or two, found
     from an index of it ((offering, backend id), or (backend id, id)), each one's project then
-    checked. (Without statistics, SQLite walked the project's (project, created) index instead,
-    the site agent's check of one account in its offering and project: 0.1 s at a million.)"""
+    checked. (Without statistics, SQLite counted the pair's reports from an (offering, project,
+    date) index instead, one by one, and walked the project's by date for the page: the site
+    agent's check of one account in its offering and project took 0.1 s at a million.)"""
 
     name = BackendResource.name
     offering_id = BackendResource.offering_id
