@@ -19,6 +19,7 @@ from console.services.access import Viewer, offering_scope_clause
 from console.services.flags import COLLECTED_FLAGS, STALE, flagged_report_ids
 from console.services.kept import KEPT_STATEMENTS
 from console.services.list_plans import (
+    FILTERS_OF_DATE,
     HiddenReports,
     counting_tally,
     only_filters,
@@ -34,10 +35,10 @@ from console.services.queries import (
 )
 
 SELECT_KEYS = ("customer_uuid", "project_uuid", "offering_uuid")
-# The filters of each date that its (offering, project, date) index answers for each pair
+# The filters of each date, which its (offering, project, date) index answers for each pair
 # (`counted_in_pair_ranges`): one date's, not both (the other would be looked up row by row).
-CREATED_FILTERS = frozenset({"created", "created_before"})
-MODIFIED_FILTERS = frozenset({"modified", "modified_before"})
+CREATED_FILTERS = FILTERS_OF_DATE["created"]
+MODIFIED_FILTERS = FILTERS_OF_DATE["modified"]
 
 
 @dataclass

@@ -185,15 +185,17 @@ UNCOUNTED_FENCE_ROWS = NEWEST_SAMPLE
 # Sort keys whose collected page PostgreSQL plans well by itself: the name search's (name,
 # created) index gives its matches in either order (see `ListPlan.way`).
 PLANNED_COLLECT_KEYS = frozenset({"name", "created"})
-# The filters on a date (each with an index of its own), and those a list sorted by project or
-# offering name may have for SQLite to walk them in name order (`walks_dimension_in_order`).
-DATE_FILTERS = ("created", "created_before", "modified", "modified_before")
+# The filters on each date (each date with indexes of its own), and those a list sorted by
+# project or offering name may have for SQLite to walk them in name order
+# (`walks_dimension_in_order`).
+FILTERS_OF_DATE = {
+    "created": frozenset({"created", "created_before"}),
+    "modified": frozenset({"modified", "modified_before"}),
+}
+DATE_FILTERS = FILTERS_OF_DATE["created"] | FILTERS_OF_DATE["modified"]
 IN_ORDER_FILTERS = frozenset({*DATE_FILTERS, "name", "q", "dismissed", "flags"})
 # The other date of each date sort key, and the filters on it.
-CROSSED_DATES = {
-    "created": ("modified", "modified_before"),
-    "modified": ("created", "created_before"),
-}
+CROSSED_DATES = {"created": FILTERS_OF_DATE["modified"], "modified": FILTERS_OF_DATE["created"]}
 # Filters whose values leave the best plan as it is: ids looked up, the dismissed view and the
 # flags (each a set of reports found from its own index). A list filtered by these alone has
 # its statements prepared (planned once) on PostgreSQL; text, dates and metadata do not.

@@ -144,6 +144,23 @@ def assert_first_page_counted_as_plain(plan: ListPlan, expected: list, label: st
         assert [row.id for row in rows] == expected[:size], f"first page of {label} seen {seen}"
 
 
+def sqlite_query_plan(statement, values: dict | None = None) -> str:
+    """Run `statement` and return SQLite's EXPLAIN QUERY PLAN of it, as it ran (its details)."""
+    ran = []
+
+    def remember(_connection, _cursor, sql, parameters, _context, _executemany):
+        ran.append((sql, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        db.session.execute(statement, values or {}).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", remember)
+    sql, parameters = ran[-1]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+    return "\n".join(row[-1] for row in plan)
+
+
 def test_searches_give_the_plain_answer(world, actors):
     for term, field, user in product(SEARCHES, ("name", "q"), (actors.staff, actors.agent)):
         params = ListParams(**{field: term}, ordering=("-created",), page_size=7)
@@ -930,23 +947,6 @@ def test_filter_option_counts_from_the_tallies_give_the_plain_answer(triaged, ac
             assert sum(expected.values()) < db.session.scalar(
                 select(func.sum(BackendResourceTally.reports))
             )
-
-
-def sqlite_query_plan(statement, values: dict | None = None) -> str:
-    """Run `statement` and return SQLite's EXPLAIN QUERY PLAN of it, as it ran (its details)."""
-    ran = []
-
-    def remember(_connection, _cursor, sql, parameters, _context, _executemany):
-        ran.append((sql, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", remember)
-    try:
-        db.session.execute(statement, values or {}).all()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", remember)
-    sql, parameters = ran[-1]
-    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
-    return "\n".join(row[-1] for row in plan)
 
 
 def test_filters_of_one_date_are_counted_in_each_pairs_range_of_its_index(triaged, actors):
